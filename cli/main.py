@@ -1,0 +1,134 @@
+"""`duban`: launch a campaign, see where it stands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+# No network here but the package registries; Prefect must not try to phone home.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+from config.campaign_file import CampaignFileError, load_campaign_file  # noqa: E402
+from config.channels import redact  # noqa: E402
+from config.clock import ClockError, format_local, parse_instant  # noqa: E402
+from config.settings import get_settings  # noqa: E402
+
+EXIT_OK, EXIT_FAILED_SENDS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        now = parse_instant(args.now) if getattr(args, "now", None) else None
+    except ClockError as exc:
+        print(f"duban: --now: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return int(args.handler(args, now))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="duban", description="Deadline-driven, multi-department campaigns (督办)."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    launch = sub.add_parser("launch", help="launch a campaign file: assignments and notices")
+    launch.add_argument("file", type=Path)
+    launch.add_argument("--now", help="ISO-8601 instant to use as the current time")
+    launch.set_defaults(handler=_launch)
+
+    status = sub.add_parser("status", help="one row per department of a campaign")
+    status.add_argument("campaign", help="the campaign's slug")
+    status.add_argument("--json", action="store_true", help="print a JSON list of objects")
+    status.add_argument("--now", help="ISO-8601 instant to use as the current time")
+    status.set_defaults(handler=_status)
+    return parser
+
+
+def _launch(args: argparse.Namespace, now: datetime | None) -> int:
+    # Validate before Prefect starts (seconds): a typo is reported at once and nothing runs.
+    try:
+        load_campaign_file(args.file)
+    except CampaignFileError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from flows.launch import launch_flow
+
+    try:
+        summary = launch_flow(path=str(args.file), now=now)
+    except CampaignFileError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    delivery = summary.delivery
+    settings = get_settings()
+    print()
+    print(f"Campaign {summary.slug}: {summary.title} ({'launched' if summary.created else 'updated'})")
+    print(f"  deadline          {format_local(summary.due_at, summary.timezone)} ({summary.timezone})")
+    print(f"  departments       {summary.departments} in the file, "
+          f"{summary.assignments_created} new assignments")
+    print(f"  notices           {summary.messages_planned} new, {delivery.sent} sent, "
+          f"{len(delivery.failed)} failed")
+    if summary.absent_codes:
+        print(f"  no longer listed  {', '.join(summary.absent_codes)} (kept, not notified again)")
+    if delivery.outbox:
+        folder = Path(delivery.outbox[0].path).parent
+        print(f"\nNo mail relay is set (DUBAN_SMTP_URL), so e-mail went to the outbox: {folder}")
+        print("Each department's personal link:")
+        for copy in sorted(delivery.outbox, key=lambda c: c.department_code):
+            print(f"  {_pad(copy.department_code, 12)} {_pad(copy.department_name, 24)} {copy.link}")
+    if delivery.failed:
+        print("\nFailed (recorded; the next `duban launch` of this file retries them):")
+        for failure in delivery.failed:
+            print(f"  {failure.department_code}  {redact(failure.channel)}: {failure.reason}")
+    print(f"\nNext: duban status {summary.slug}   (database: {_db_label(settings.resolved_database_url())})")
+    return EXIT_FAILED_SENDS if delivery.failed else EXIT_OK
+
+
+def _status(args: argparse.Namespace, now: datetime | None) -> int:
+    from tasks.status import UnknownCampaign, campaign_status
+
+    try:
+        status = campaign_status(args.campaign, now)
+    except UnknownCampaign:
+        print(f"duban: no campaign with slug {args.campaign!r}; launch its file first",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps([r.as_json() for r in status.rows], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{status.slug}: {status.title} ({status.timezone})")
+    header = ("code", "department", "status", "due", "time left", "sent", "failed")
+    widths = (12, 24, 12, 28, 18, 5, 6)
+    print(" ".join(_pad(h, w) for h, w in zip(header, widths, strict=True)))
+    for r in status.rows:
+        cells = (r.code, r.name, r.status, r.due_text, r.time_left, str(r.notices_sent),
+                 str(r.notices_failed))
+        print(" ".join(_pad(c, w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        if r.last_error:
+            print(f"{'':13}last error: {r.last_error}")
+        if r.notices_unconfirmed:
+            print(f"{'':13}{r.notices_unconfirmed} notice(s) unconfirmed: the sender stopped "
+                  "mid-send; check with the department before resending")
+    return EXIT_OK
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to `width` terminal columns; CJK characters take two."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 1)
+
+
+def _db_label(url: str) -> str:
+    return url.split("@", 1)[-1] if "@" in url else url
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Settings, the campaign file schema and its loader, the clock and calendars."""

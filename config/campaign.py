@@ -1,0 +1,137 @@
+"""The campaign file's schema: what a lead office's notice says, in a form the engine can run.
+
+Required keys (the public contract): `slug`, `title`, `due`, `departments` (each with `code`,
+`name`, `notify`). Everything else mirrors what a real notice carries.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Annotated, Any
+
+import pendulum
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from config.channels import channel_problem
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,79}$"
+CODE_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+TAG_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a misspelt key must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_channel(entry: str) -> str:
+    entry = entry.strip()
+    if TAG_RE.match(entry):
+        return entry  # a tag; resolved against `channels` by the campaign
+    problem = channel_problem(entry)
+    if problem:
+        raise ValueError(problem)
+    return entry
+
+
+Channel = Annotated[str, AfterValidator(_check_channel)]
+
+
+class Contact(Strict):
+    """Someone who is told things: the coordinator, a department head, the leadership group."""
+
+    name: Text
+    person: str | None = None
+    phone: str | None = None
+    notify: list[Channel] = Field(min_length=1)
+
+
+class Department(Strict):
+    code: Annotated[str, StringConstraints(pattern=CODE_RE)]
+    name: Text
+    notify: list[Channel] = Field(min_length=1)
+    person: str | None = None
+    phone: str | None = None
+    duties: list[Text] = Field(default_factory=list)
+
+
+class Period(Strict):
+    start: date
+    end: date
+
+
+class Requirements(Strict):
+    """What each department must deliver, as the notice's closing paragraph states it."""
+
+    summary: bool = True
+    paper_copy: bool = False
+    pictures: bool = False
+    video: bool = False
+    note: str | None = None
+
+
+class Campaign(Strict):
+    slug: Annotated[str, StringConstraints(pattern=SLUG_RE)]
+    title: Text
+    due: date | datetime
+    departments: list[Department] = Field(min_length=1)
+    timezone: str = "Asia/Shanghai"
+    lead_office: str | None = None
+    document_number: str | None = None
+    coordinator: Contact | None = None
+    theme: str | None = None
+    period: Period | None = None
+    guidance: str | None = None
+    common_duties: list[Text] = Field(default_factory=list)
+    requirements: Requirements = Field(default_factory=Requirements)
+    channels: dict[str, list[Channel]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if not _is_timezone(value):
+            raise ValueError(f"unknown timezone {value!r} (expected e.g. Asia/Shanghai)")
+        return value
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_urls(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, entries in value.items():
+            if not TAG_RE.match(name):
+                raise ValueError(f"channel name {name!r} must be a word (letters, digits, - or _)")
+            for entry in entries:
+                if TAG_RE.match(entry):
+                    raise ValueError(f"channel {name!r}: {entry!r} must be an address, not a tag")
+        return value
+
+    def resolve(self, entries: list[str]) -> list[str]:
+        """Tags replaced by the addresses they stand for, in order, without repeats."""
+        out: list[str] = []
+        for entry in entries:
+            for address in self.channels.get(entry, [entry]):
+                if address not in out:
+                    out.append(address)
+        return out
+
+    def model_dump_jsonable(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+@lru_cache(maxsize=64)
+def _is_timezone(name: str) -> bool:
+    try:
+        pendulum.timezone(name)
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,232 @@
+"""Reading a campaign file: YAML in, a validated `Campaign` out, or every problem with its line.
+
+Errors name the file, the line and the field (`datian.yaml:42: departments[3].notify[0]: …`)
+so that a coordinator can fix the file without reading a traceback. Nothing is written here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from config.campaign import TAG_RE, Campaign
+
+Loc = tuple[str | int, ...]
+
+
+class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """Safe loader that leaves dates as text, so a date that does not exist (2021-02-30) is
+    reported by the schema with its line instead of crashing the YAML constructor."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    field: str
+    message: str
+
+
+class CampaignFileError(ValueError):
+    """One or more problems in a campaign file; `str()` lists them one per line."""
+
+    def __init__(self, path: Path | str, problems: list[Problem]):
+        self.path = str(path)
+        self.problems = problems
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        lines = []
+        for p in self.problems:
+            where = f"{self.path}:{p.line}" if p.line else self.path
+            lines.append(f"{where}: {p.field}: {p.message}" if p.field else f"{where}: {p.message}")
+        return "\n".join(lines)
+
+
+@dataclass
+class CampaignFile:
+    """A validated campaign and where each of its values stands in the file."""
+
+    path: Path
+    campaign: Campaign
+    root: yaml.Node = field(repr=False)
+
+    def line_of(self, loc: Loc) -> int | None:
+        return _line_of(self.root, loc)
+
+    def error(self, loc: Loc, message: str) -> CampaignFileError:
+        return CampaignFileError(self.path, [Problem(self.line_of(loc), _dotted(loc), message)])
+
+
+def load_campaign_file(path: Path | str) -> CampaignFile:
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise CampaignFileError(path, [Problem(None, "", "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise CampaignFileError(path, [Problem(None, "", f"not UTF-8 text ({exc.reason})")]) from None
+    return parse_campaign(text, path)
+
+
+def parse_campaign(text: str, path: Path | str = "<campaign>") -> CampaignFile:
+    path = Path(path)
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            raise CampaignFileError(path, [Problem(1, "", "the file is empty")])
+        problems = _duplicate_keys(root)
+        if problems:
+            raise CampaignFileError(path, problems)
+        data = loader.construct_document(root)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise CampaignFileError(path, [Problem(line, "", f"malformed YAML: {reason}")]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise CampaignFileError(path, [Problem(1, "", "expected a mapping of keys (slug: …)")])
+    try:
+        campaign = Campaign.model_validate(data)
+    except ValidationError as exc:
+        raise CampaignFileError(path, _schema_problems(root, exc)) from None
+    loaded = CampaignFile(path, campaign, root)
+    problems = _cross_checks(loaded)
+    if problems:
+        raise CampaignFileError(path, problems)
+    return loaded
+
+
+def _schema_problems(root: yaml.Node, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc: Loc = tuple(err["loc"])
+        # Unions report one error per member; the first member's loc part is noise.
+        loc = tuple(part for part in loc if part not in {"date", "datetime"})
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            message = "required key is missing"
+        elif err["type"] == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r}"
+        elif err["type"] == "too_short" and loc[-1] == "notify":
+            message = "no channel: give at least one e-mail address, Apprise URL or channel name"
+        elif err["type"] != "value_error" and isinstance(err.get("input"), str | int | float):
+            message = f"{err['input']!r}: {message}"
+        problem = Problem(_line_of(root, loc), _dotted(loc), message)
+        # A union (`due: date | datetime`) reports once per member: keep one per field.
+        if all((p.line, p.field) != (problem.line, problem.field) for p in problems):
+            problems.append(problem)
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _cross_checks(loaded: CampaignFile) -> list[Problem]:
+    campaign = loaded.campaign
+    problems = []
+    counts = Counter(d.code for d in campaign.departments)
+    first_seen: dict[str, int] = {}
+    for i, dept in enumerate(campaign.departments):
+        if counts[dept.code] > 1:
+            if dept.code in first_seen:
+                loc: Loc = ("departments", i, "code")
+                first = loaded.line_of(("departments", first_seen[dept.code], "code"))
+                problems.append(
+                    Problem(
+                        loaded.line_of(loc),
+                        _dotted(loc),
+                        f"duplicate department code {dept.code!r} (first used on line {first})",
+                    )
+                )
+            else:
+                first_seen[dept.code] = i
+        for j, entry in enumerate(dept.notify):
+            if TAG_RE.match(entry) and entry not in campaign.channels:
+                loc = ("departments", i, "notify", j)
+                problems.append(Problem(loaded.line_of(loc), _dotted(loc), _unknown_tag(entry)))
+    if campaign.coordinator:
+        for j, entry in enumerate(campaign.coordinator.notify):
+            if TAG_RE.match(entry) and entry not in campaign.channels:
+                loc = ("coordinator", "notify", j)
+                problems.append(Problem(loaded.line_of(loc), _dotted(loc), _unknown_tag(entry)))
+    if campaign.period and campaign.period.end < campaign.period.start:
+        loc = ("period", "end")
+        problems.append(Problem(loaded.line_of(loc), _dotted(loc), "the period ends before it starts"))
+    return problems
+
+
+def _unknown_tag(tag: str) -> str:
+    return f"{tag!r} is not an e-mail address or Apprise URL, nor a name under `channels`"
+
+
+def check_due_after(loaded: CampaignFile, due_at: datetime, launched_at: datetime) -> None:
+    """A due date before the launch is a typo (the wrong year, most often): refuse it."""
+    if due_at <= launched_at:
+        raise loaded.error(
+            ("due",), f"the deadline {loaded.campaign.due} is before the launch ({launched_at:%Y-%m-%d %H:%M} UTC)"
+        )
+
+
+def _duplicate_keys(node: yaml.Node) -> list[Problem]:
+    problems: list[Problem] = []
+    stack: list[tuple[yaml.Node, Loc]] = [(node, ())]
+    while stack:
+        current, loc = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key, value in current.value:
+                name = key.value
+                if name in seen:
+                    problems.append(
+                        Problem(
+                            key.start_mark.line + 1,
+                            _dotted((*loc, name)),
+                            f"key {name!r} appears twice (also on line {seen[name]})",
+                        )
+                    )
+                else:
+                    seen[name] = key.start_mark.line + 1
+                stack.append((value, (*loc, name)))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((item, (*loc, i)) for i, item in enumerate(current.value))
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _line_of(node: yaml.Node, loc: Loc) -> int | None:
+    """The line of the deepest node along `loc` (1-based)."""
+    line = node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    line, node = key.start_mark.line + 1, value
+                    if not isinstance(value, yaml.CollectionNode):
+                        line = value.start_mark.line + 1
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

@@ -1,0 +1,59 @@
+"""What may stand in a `notify` list, and how each entry is checked.
+
+Three kinds of entry:
+- an e-mail address (`office@county.gov.cn` or `mailto:office@county.gov.cn`): sent through the
+  office's relay (`DUBAN_SMTP_URL`), or written to the outbox when no relay is set;
+- an Apprise URL (`mailto://…`, `json://…`, `wecombot://…`, …): sent as it stands;
+- a tag (a plain word): stands for the addresses listed under `channels` in the campaign file.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+EMAIL_RE = re.compile(r"^(?:mailto:)?([^@\s:/,;]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
+
+
+def email_address(entry: str) -> str | None:
+    """The address if `entry` is a plain e-mail address, else None."""
+    match = EMAIL_RE.match(entry.strip())
+    return match.group(1) if match else None
+
+
+def channel_problem(entry: str) -> str | None:
+    """Why `entry` cannot be sent to, or None when it can."""
+    if email_address(entry):
+        return None
+    if "://" not in entry:
+        return f"{entry!r} is neither an e-mail address, an Apprise URL nor a channel name"
+    return _apprise_problem(entry)
+
+
+@lru_cache(maxsize=4096)
+def _apprise_problem(url: str) -> str | None:
+    import apprise  # heavy import, only when a URL has to be checked
+
+    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+        scheme = url.split("://", 1)[0]
+        return f"{url!r} is not a valid Apprise URL (scheme {scheme!r} unknown or its fields wrong)"
+    return None
+
+
+def relay_url(smtp_url: str, address: str) -> str:
+    """The relay's Apprise URL with its recipient replaced by `address`."""
+    parts = urlsplit(smtp_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k.lower() != "to"]
+    query.append(("to", address))
+    return urlunsplit(parts._replace(query=urlencode(query, safe="@,")))
+
+
+def redact(entry: str) -> str:
+    """An entry fit for a dashboard or a log: Apprise's own privacy form hides keys and tokens."""
+    if "://" not in entry:
+        return entry
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(entry, suppress_exceptions=True)
+    return str(plugin.url(privacy=True)) if plugin else entry.split("://", 1)[0] + "://***"

@@ -1,0 +1,76 @@
+"""The one clock of duban: Pendulum inside, aware stdlib datetimes (UTC) outside.
+
+`--now` and `DUBAN_NOW` replace the clock for simulation and tests. Everything stored is UTC;
+conversion to a campaign's timezone happens only where a person reads a time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pendulum
+
+from config.settings import get_settings
+
+WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+
+
+class ClockError(ValueError):
+    """A `--now` or `DUBAN_NOW` value that is not an ISO-8601 instant."""
+
+
+def parse_instant(text: str, timezone: str = "UTC") -> datetime:
+    """Parse ISO-8601; a value without an offset is read in `timezone`. Returns UTC."""
+    try:
+        parsed = pendulum.parse(text, tz=timezone, strict=False)
+    except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
+        raise ClockError(f"not an ISO-8601 date or time: {text!r}") from exc
+    if not isinstance(parsed, pendulum.DateTime):
+        if isinstance(parsed, pendulum.Date):
+            parsed = pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=timezone)
+        else:
+            raise ClockError(f"not an ISO-8601 date or time: {text!r}")
+    return to_utc(parsed)
+
+
+def now(override: str | datetime | None = None) -> datetime:
+    """Current instant in UTC: the override, else `DUBAN_NOW`, else the system clock."""
+    if isinstance(override, datetime):
+        return to_utc(override)
+    text = override or get_settings().now
+    if text:
+        return parse_instant(text)
+    return to_utc(pendulum.now("UTC"))
+
+
+def to_utc(moment: datetime) -> datetime:
+    """A stdlib datetime in UTC; a naive one is taken to be UTC already (SQLite drops offsets)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def end_of_day(day: date, timezone: str) -> datetime:
+    """The last second of `day` in `timezone`, in UTC: a due date means the whole day counts."""
+    local = pendulum.datetime(day.year, day.month, day.day, 23, 59, 59, tz=timezone)
+    return to_utc(local)
+
+
+def local(moment: datetime, timezone: str) -> pendulum.DateTime:
+    return pendulum.instance(to_utc(moment)).in_timezone(timezone)
+
+
+def format_local(moment: datetime, timezone: str) -> str:
+    """`2021年9月30日（星期四）23:59` in the campaign's timezone."""
+    t = local(moment, timezone)
+    return f"{t.year}年{t.month}月{t.day}日（{WEEKDAYS_ZH[t.weekday()]}）{t.hour:02d}:{t.minute:02d}"
+
+
+def format_remaining(due: datetime, at: datetime) -> str:
+    """`还剩3天5小时` or `已逾期2天1小时`, to the hour."""
+    delta = to_utc(due) - to_utc(at)
+    overdue = delta < timedelta(0)
+    hours = int(abs(delta).total_seconds() // 3600)
+    days, hours = divmod(hours, 24)
+    text = f"{days}天{hours}小时" if days else f"{hours}小时"
+    return f"已逾期{text}" if overdue else f"还剩{text}"

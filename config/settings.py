@@ -1,0 +1,62 @@
+"""Settings read from `DUBAN_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; each field is `DUBAN_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("duban-data"),
+        description="Attachments, reports, the default outbox and the default SQLite database.",
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: a SQLite file in the data folder."
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base of the personal links in notices (where `duban web` is reachable).",
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        description=(
+            "The office's mail relay as an Apprise mailto URL, used for plain e-mail addresses "
+            "in campaign files. Unset: such mail is written to the outbox as .eml files."
+        ),
+    )
+    mail_from: str = Field(default="duban@localhost", description="Sender of outbox mail.")
+    secret_key: str | None = Field(
+        default=None,
+        description=(
+            "Key that derives personal links. Unset: a random key is created once in the data "
+            "folder. Every process of one installation must share it."
+        ),
+    )
+    now: str | None = Field(
+        default=None, description="ISO-8601 instant that replaces the clock (simulation, tests)."
+    )
+    send_workers: int = Field(default=8, ge=1, le=64, description="Parallel sends per batch.")
+    batch_size: int = Field(default=500, ge=1, description="Departments per Prefect task run.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'duban.db').resolve()}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests call `get_settings.cache_clear()` after changing env."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""SQLModel tables, the engine, and every query duban runs (the one place for SQL)."""

@@ -1,0 +1,350 @@
+"""Every SQL statement duban runs. Functions take a `Connection` so that a caller can put
+several of them in one transaction; all of them work on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Insert, Table, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from config.clock import to_utc
+from models.tables import Assignment, Campaign, DeliveryState, Department, LinkToken, Notification
+
+CAMPAIGN: Table = Campaign.__table__  # type: ignore[attr-defined]
+DEPARTMENT: Table = Department.__table__  # type: ignore[attr-defined]
+ASSIGNMENT: Table = Assignment.__table__  # type: ignore[attr-defined]
+TOKEN: Table = LinkToken.__table__  # type: ignore[attr-defined]
+NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
+
+# SQLite allows 32,766 bound variables per statement; stay well below it.
+CHUNK = 900
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table)
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- campaigns ---------------------------------------------------------------------------
+
+
+def campaign_by_slug(conn: Connection, slug: str) -> dict[str, Any] | None:
+    row = conn.execute(select(CAMPAIGN).where(CAMPAIGN.c.slug == slug)).mappings().first()
+    return _utc(dict(row)) if row else None
+
+
+def insert_campaign(conn: Connection, values: dict[str, Any]) -> int:
+    result = conn.execute(CAMPAIGN.insert().values(**values).returning(CAMPAIGN.c.id))
+    return int(result.scalar_one())
+
+
+def update_campaign(conn: Connection, campaign_id: int, values: dict[str, Any]) -> None:
+    conn.execute(update(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id).values(**values))
+
+
+def move_open_deadlines(
+    conn: Connection, campaign_id: int, old_due: datetime, new_due: datetime, now: datetime
+) -> None:
+    """A new campaign deadline applies to every assignment still on the old one."""
+    conn.execute(
+        update(ASSIGNMENT)
+        .where(ASSIGNMENT.c.campaign_id == campaign_id, ASSIGNMENT.c.due_at == old_due)
+        .values(due_at=new_due, updated_at=now)
+    )
+
+
+# --- departments and assignments ---------------------------------------------------------
+
+
+def upsert_departments(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert new departments; refresh name, contacts and duties of known ones."""
+    for chunk in _chunks(rows, CHUNK // 8):
+        stmt: Insert = _insert(conn, DEPARTMENT).values(list(chunk))
+        stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+            index_elements=["campaign_id", "code"],
+            set_={
+                k: stmt.excluded[k]  # type: ignore[attr-defined]
+                for k in ("name", "person", "phone", "notify", "duties", "in_file")
+            },
+        )
+        conn.execute(stmt)
+
+
+def department_ids(conn: Connection, campaign_id: int, codes: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for chunk in _chunks(codes):
+        query = select(DEPARTMENT.c.code, DEPARTMENT.c.id).where(
+            DEPARTMENT.c.campaign_id == campaign_id, DEPARTMENT.c.code.in_(chunk)
+        )
+        out.update({code: int(i) for code, i in conn.execute(query)})
+    return out
+
+
+def department_codes(conn: Connection, campaign_id: int) -> list[str]:
+    query = select(DEPARTMENT.c.code).where(
+        DEPARTMENT.c.campaign_id == campaign_id, DEPARTMENT.c.in_file.is_(True)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def mark_departments_absent(conn: Connection, campaign_id: int, codes: Sequence[str]) -> None:
+    for chunk in _chunks(codes):
+        conn.execute(
+            update(DEPARTMENT)
+            .where(DEPARTMENT.c.campaign_id == campaign_id, DEPARTMENT.c.code.in_(chunk))
+            .values(in_file=False)
+        )
+
+
+def insert_assignments(
+    conn: Connection, campaign_id: int, department_ids: Sequence[int], due_at: datetime,
+    now: datetime,
+) -> int:
+    """One assignment per department; existing ones are left as they are. Returns new ones."""
+    created = 0
+    for chunk in _chunks(department_ids, CHUNK // 6):
+        rows = [
+            {
+                "campaign_id": campaign_id,
+                "department_id": d,
+                "status": "assigned",
+                "due_at": due_at,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for d in chunk
+        ]
+        stmt = _insert(conn, ASSIGNMENT).values(rows).on_conflict_do_nothing()
+        created += conn.execute(stmt).rowcount or 0
+    return created
+
+
+def assignment_ids(conn: Connection, department_ids: Sequence[int]) -> dict[int, int]:
+    """department_id -> assignment_id."""
+    out: dict[int, int] = {}
+    for chunk in _chunks(department_ids):
+        query = select(ASSIGNMENT.c.department_id, ASSIGNMENT.c.id).where(
+            ASSIGNMENT.c.department_id.in_(chunk)
+        )
+        out.update({int(d): int(a) for d, a in conn.execute(query)})
+    return out
+
+
+# --- link tokens ---------------------------------------------------------------------------
+
+
+def live_token_salts(conn: Connection, assignment_ids: Sequence[int]) -> dict[int, str]:
+    """assignment_id -> salt of its link that is not revoked (newest if several)."""
+    out: dict[int, str] = {}
+    for chunk in _chunks(assignment_ids):
+        query = (
+            select(TOKEN.c.assignment_id, TOKEN.c.salt)
+            .where(TOKEN.c.assignment_id.in_(chunk), TOKEN.c.revoked_at.is_(None))
+            .order_by(TOKEN.c.id)
+        )
+        out.update({int(a): s for a, s in conn.execute(query)})
+    return out
+
+
+def insert_tokens(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    for chunk in _chunks(rows, CHUNK // 5):
+        conn.execute(TOKEN.insert().values(list(chunk)))
+
+
+def assignment_for_token_hash(conn: Connection, token_hash: str) -> int | None:
+    query = select(TOKEN.c.assignment_id).where(
+        TOKEN.c.token_hash == token_hash, TOKEN.c.revoked_at.is_(None)
+    )
+    found = conn.execute(query).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+# --- the notification ledger ---------------------------------------------------------------
+
+
+def insert_ledger_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Plan messages; a message already planned (same assignment, kind, channel) is skipped."""
+    created = 0
+    for chunk in _chunks(rows, CHUNK // 8):
+        stmt = _insert(conn, NOTIFICATION).values(list(chunk)).on_conflict_do_nothing()
+        created += conn.execute(stmt).rowcount or 0
+    return created
+
+
+def sendable_ids(conn: Connection, campaign_id: int, kind: str) -> list[int]:
+    query = (
+        select(NOTIFICATION.c.id)
+        .where(
+            NOTIFICATION.c.campaign_id == campaign_id,
+            NOTIFICATION.c.kind == kind,
+            NOTIFICATION.c.state.in_([DeliveryState.PENDING, DeliveryState.FAILED]),
+        )
+        .order_by(NOTIFICATION.c.id)
+    )
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
+def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
+    """Mark messages as being sent. Only rows still pending or failed are taken, so two
+    senders racing for the same rows each get a disjoint share."""
+    claimed: list[int] = []
+    for chunk in _chunks(ids):
+        stmt = (
+            update(NOTIFICATION)
+            .where(
+                NOTIFICATION.c.id.in_(chunk),
+                NOTIFICATION.c.state.in_([DeliveryState.PENDING, DeliveryState.FAILED]),
+            )
+            .values(
+                state=DeliveryState.SENDING,
+                attempts=NOTIFICATION.c.attempts + 1,
+                updated_at=now,
+            )
+            .returning(NOTIFICATION.c.id)
+        )
+        claimed.extend(int(i) for i in conn.execute(stmt).scalars())
+    return claimed
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """Everything needed to render and send one ledger row."""
+
+    notification_id: int
+    kind: str
+    channel: str
+    assignment_id: int
+    due_at: datetime
+    department_code: str
+    department_name: str
+    duties: list[str]
+    salt: str | None
+    slug: str
+    campaign_spec: dict[str, Any]
+
+
+def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
+    live = (
+        select(TOKEN.c.assignment_id, func.max(TOKEN.c.id).label("token_id"))
+        .where(TOKEN.c.revoked_at.is_(None))
+        .group_by(TOKEN.c.assignment_id)
+        .subquery()
+    )
+    specs: dict[int, tuple[str, dict[str, Any]]] = {}
+    out: list[Outgoing] = []
+    for chunk in _chunks(ids):
+        query = (
+            select(
+                NOTIFICATION.c.id, NOTIFICATION.c.kind, NOTIFICATION.c.channel,
+                NOTIFICATION.c.campaign_id, ASSIGNMENT.c.id.label("assignment_id"),
+                ASSIGNMENT.c.due_at, DEPARTMENT.c.code, DEPARTMENT.c.name, DEPARTMENT.c.duties,
+                TOKEN.c.salt,
+            )
+            .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
+            .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+            .outerjoin(live, live.c.assignment_id == ASSIGNMENT.c.id)
+            .outerjoin(TOKEN, TOKEN.c.id == live.c.token_id)
+            .where(NOTIFICATION.c.id.in_(chunk))
+            .order_by(NOTIFICATION.c.id)
+        )
+        for row in conn.execute(query):
+            if row.campaign_id not in specs:
+                c = conn.execute(
+                    select(CAMPAIGN.c.slug, CAMPAIGN.c.spec).where(CAMPAIGN.c.id == row.campaign_id)
+                ).one()
+                specs[row.campaign_id] = (c.slug, c.spec)
+            slug, spec = specs[row.campaign_id]
+            out.append(
+                Outgoing(
+                    notification_id=int(row.id), kind=row.kind, channel=row.channel,
+                    assignment_id=int(row.assignment_id), due_at=to_utc(row.due_at),
+                    department_code=row.code, department_name=row.name, duties=list(row.duties),
+                    salt=row.salt, slug=slug, campaign_spec=spec,
+                )
+            )
+    return out
+
+
+def record_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
+    for chunk in _chunks(ids):
+        conn.execute(
+            update(NOTIFICATION)
+            .where(NOTIFICATION.c.id.in_(chunk))
+            .values(state=DeliveryState.SENT, sent_at=now, updated_at=now, last_error=None)
+        )
+
+
+def record_failed(conn: Connection, failures: Sequence[tuple[int, str]], now: datetime) -> None:
+    for notification_id, reason in failures:
+        conn.execute(
+            update(NOTIFICATION)
+            .where(NOTIFICATION.c.id == notification_id)
+            .values(state=DeliveryState.FAILED, last_error=reason[:2000], updated_at=now)
+        )
+
+
+# --- reading for status ----------------------------------------------------------------
+
+
+def status_rows(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
+    """One row per department: assignment status, due and delivery counts by state."""
+    counts = (
+        select(
+            NOTIFICATION.c.assignment_id,
+            func.sum(_state_is(DeliveryState.SENT)).label("sent"),
+            func.sum(_state_is(DeliveryState.FAILED)).label("failed"),
+            func.sum(_state_is(DeliveryState.PENDING)).label("pending"),
+            func.sum(_state_is(DeliveryState.SENDING)).label("unconfirmed"),
+            func.max(NOTIFICATION.c.last_error).label("last_error"),
+        )
+        .where(NOTIFICATION.c.campaign_id == campaign_id)
+        .group_by(NOTIFICATION.c.assignment_id)
+        .subquery()
+    )
+    query = (
+        select(
+            DEPARTMENT.c.code, DEPARTMENT.c.name, DEPARTMENT.c.in_file, ASSIGNMENT.c.status,
+            ASSIGNMENT.c.due_at, counts.c.sent, counts.c.failed, counts.c.pending,
+            counts.c.unconfirmed, counts.c.last_error,
+        )
+        .join(ASSIGNMENT, ASSIGNMENT.c.department_id == DEPARTMENT.c.id)
+        .outerjoin(counts, counts.c.assignment_id == ASSIGNMENT.c.id)
+        .where(DEPARTMENT.c.campaign_id == campaign_id)
+        .order_by(DEPARTMENT.c.id)
+    )
+    rows = []
+    for row in conn.execute(query).mappings():
+        item = dict(row)
+        for key in ("sent", "failed", "pending", "unconfirmed"):
+            item[key] = int(item[key] or 0)
+        item["due_at"] = to_utc(item["due_at"])
+        rows.append(item)
+    return rows
+
+
+def _state_is(state: str) -> Any:
+    return case((NOTIFICATION.c.state == state, 1), else_=0)
+
+
+def notification_states(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        query = select(NOTIFICATION.c.id, NOTIFICATION.c.state).where(
+            NOTIFICATION.c.id.in_(chunk)
+        )
+        out.update({int(i): s for i, s in conn.execute(query)})
+    return out
+
+
+def _utc(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: to_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
+

@@ -1,0 +1,105 @@
+"""The tables. Every timestamp is stored in UTC (SQLite drops offsets; see `config.clock`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _utc_column(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+
+
+class AssignmentStatus(StrEnum):
+    ASSIGNED = "assigned"  # notice prepared or sent, nothing heard back yet
+    ACKNOWLEDGED = "acknowledged"  # the department opened its link and signed for it (签收)
+    SUBMITTED = "submitted"
+    RETURNED = "returned"  # sent back by the coordinator for revision
+    ACCEPTED = "accepted"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # to be sent
+    SENDING = "sending"  # claimed by a sender; unconfirmed if the sender died mid-send
+    SENT = "sent"
+    FAILED = "failed"  # with its reason; retried by the next run
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    title: str
+    timezone: str = Field(max_length=64)
+    due_at: datetime = _utc_column()
+    launched_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+    status: str = Field(default="open", max_length=16)
+    source_path: str
+    # The validated campaign file, so later messages (reminders, reports) render from the same
+    # facts the notice was sent with.
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Department(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    code: str = Field(max_length=64)
+    name: str
+    person: str | None = None
+    phone: str | None = None
+    notify: list[str] = Field(sa_column=Column(JSON, nullable=False))  # resolved addresses
+    duties: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    in_file: bool = True  # False once the department has been taken out of the campaign file
+
+
+class Assignment(SQLModel, table=True):
+    __table_args__ = (Index("ix_assignment_campaign_status", "campaign_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    department_id: int = Field(foreign_key="department.id", unique=True)
+    status: str = Field(default=AssignmentStatus.ASSIGNED, max_length=16)
+    due_at: datetime = _utc_column()
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+
+
+class LinkToken(SQLModel, table=True):
+    """A department's personal link. Only the SHA-256 of the token is stored; the token itself
+    is HMAC(secret key, salt), so it can be rebuilt for a later message by a process holding
+    the key, and by no one who holds only the database."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    salt: str = Field(max_length=64)
+    created_at: datetime = _utc_column()
+    revoked_at: datetime | None = _utc_column(nullable=True)
+
+
+class Notification(SQLModel, table=True):
+    """The ledger: one row per message to one channel. The unique key is the claim that makes
+    a second run, or a second process, unable to send the same message again."""
+
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "kind", "channel"),
+        Index("ix_notification_campaign_state", "campaign_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    assignment_id: int = Field(foreign_key="assignment.id")
+    kind: str = Field(max_length=32)  # "notice"; reminder rungs later
+    channel: str
+    state: str = Field(default=DeliveryState.PENDING, max_length=16)
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+    sent_at: datetime | None = _utc_column(nullable=True)

@@ -1,0 +1,1 @@
+"""Prefect tasks: thin decorators over plain, typed functions that tests call directly."""

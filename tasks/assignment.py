@@ -1,0 +1,154 @@
+"""Registering a campaign and fanning out one duty assignment per department, in batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pendulum
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from config.campaign import Campaign
+from config.campaign_file import CampaignFile, check_due_after
+from config.clock import end_of_day, to_utc
+from models import queries as q
+from models.db import get_engine
+from tasks.tokens import derive_token, new_salt, secret_key, token_hash
+
+NOTICE = "notice"
+
+
+@dataclass(frozen=True)
+class Registered:
+    campaign_id: int
+    due_at: datetime
+    created: bool
+    absent_codes: list[str]  # departments in the database that the file no longer lists
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    assignments_created: int
+    messages_planned: int
+
+
+def due_instant(campaign: Campaign) -> datetime:
+    """A date means the end of that day in the campaign's timezone; a time without an offset
+    is read in that timezone too."""
+    if isinstance(campaign.due, datetime):
+        due = campaign.due
+        if due.tzinfo is None:
+            due = pendulum.instance(due, tz=campaign.timezone)
+        return to_utc(due)
+    assert isinstance(campaign.due, date)
+    return end_of_day(campaign.due, campaign.timezone)
+
+
+def register_campaign(loaded: CampaignFile, now: datetime) -> Registered:
+    """Create the campaign, or refresh it from the file; checks the deadline before writing."""
+    campaign = loaded.campaign
+    due_at = due_instant(campaign)
+    engine = get_engine()
+    with engine.begin() as conn:
+        existing = q.campaign_by_slug(conn, campaign.slug)
+        launched_at = existing["launched_at"] if existing else now
+        check_due_after(loaded, due_at, launched_at)
+        values: dict[str, Any] = {
+            "title": campaign.title,
+            "timezone": campaign.timezone,
+            "due_at": due_at,
+            "updated_at": now,
+            "source_path": str(loaded.path),
+            "spec": campaign.model_dump(mode="json", exclude={"departments"}),
+        }
+        if existing is None:
+            campaign_id = q.insert_campaign(
+                conn, {**values, "slug": campaign.slug, "launched_at": now, "status": "open"}
+            )
+            absent: list[str] = []
+        else:
+            campaign_id = int(existing["id"])
+            q.update_campaign(conn, campaign_id, values)
+            if existing["due_at"] != due_at:
+                q.move_open_deadlines(conn, campaign_id, existing["due_at"], due_at, now)
+            listed = {d.code for d in campaign.departments}
+            absent = sorted(set(q.department_codes(conn, campaign_id)) - listed)
+            q.mark_departments_absent(conn, campaign_id, absent)
+    return Registered(campaign_id, due_at, existing is None, absent)
+
+
+def fan_out(
+    campaign_id: int, departments: list[dict[str, Any]], due_at: datetime, now: datetime
+) -> BatchResult:
+    """One transaction per batch: departments, their assignments, links and planned notices.
+
+    Every statement skips what exists, so a second launch of the same file writes nothing new
+    and a department added since gets its assignment and notice, and only it.
+    """
+    key = secret_key()
+    engine = get_engine()
+    with engine.begin() as conn:
+        rows = [
+            {
+                "campaign_id": campaign_id,
+                "code": d["code"],
+                "name": d["name"],
+                "person": d.get("person"),
+                "phone": d.get("phone"),
+                "notify": d["notify"],
+                "duties": d.get("duties", []),
+                "in_file": True,
+            }
+            for d in departments
+        ]
+        q.upsert_departments(conn, rows)
+        ids = q.department_ids(conn, campaign_id, [d["code"] for d in departments])
+        created = q.insert_assignments(conn, campaign_id, list(ids.values()), due_at, now)
+        by_department = q.assignment_ids(conn, list(ids.values()))
+        assignment_list = list(by_department.values())
+        with_link = q.live_token_salts(conn, assignment_list)
+        tokens = []
+        for assignment_id in assignment_list:
+            if assignment_id not in with_link:
+                salt = new_salt()
+                tokens.append(
+                    {
+                        "assignment_id": assignment_id,
+                        "salt": salt,
+                        "token_hash": token_hash(derive_token(key, salt)),
+                        "created_at": now,
+                    }
+                )
+        q.insert_tokens(conn, tokens)
+        ledger = [
+            {
+                "campaign_id": campaign_id,
+                "assignment_id": by_department[ids[d["code"]]],
+                "kind": NOTICE,
+                "channel": channel,
+                "state": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for d in departments
+            for channel in d["notify"]
+        ]
+        planned = q.insert_ledger_rows(conn, ledger)
+    return BatchResult(created, planned)
+
+
+def department_batches(loaded: CampaignFile, size: int) -> list[list[dict[str, Any]]]:
+    """The file's departments as plain dicts (tags resolved), `size` to a batch."""
+    campaign = loaded.campaign
+    rows = [
+        {**d.model_dump(mode="json"), "notify": campaign.resolve(d.notify)}
+        for d in campaign.departments
+    ]
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+register_campaign_task = task(name="register-campaign", cache_policy=NO_CACHE)(register_campaign)
+fan_out_task = task(name="fan-out-assignments", cache_policy=NO_CACHE)(fan_out)

@@ -1,0 +1,108 @@
+"""Delivering one message to one channel, with the reason when it fails.
+
+Apprise 1.x answers a send with a bare bool and logs the reason; a handler keyed by thread
+collects those log lines so that each failure in a pool of senders is recorded with its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.channels import email_address, relay_url
+from config.settings import get_settings
+from tasks import apprise_tls
+from tasks.outbox import write_eml
+
+
+@dataclass(frozen=True)
+class Delivery:
+    ok: bool
+    error: str | None = None
+    outbox_path: Path | None = None
+
+
+class _PerThreadLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self._local = threading.local()
+
+    def start(self) -> None:
+        self._local.lines = []
+
+    def stop(self) -> list[str]:
+        lines: list[str] = getattr(self._local, "lines", [])
+        self._local.lines = None
+        return lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        lines = getattr(self._local, "lines", None)
+        if lines is not None and record.levelno >= logging.DEBUG:
+            lines.append(record.getMessage())
+
+
+_log = _PerThreadLog()
+_setup_lock = threading.Lock()
+_ready = False
+
+
+def _setup() -> None:
+    global _ready
+    with _setup_lock:
+        if _ready:
+            return
+        apprise_tls.install()
+        logger = logging.getLogger("apprise")
+        logger.addHandler(_log)
+        if logger.level == logging.NOTSET or logger.level > logging.DEBUG:
+            # The reason for a failure ("Connection refused", "HTTP 500") is logged at DEBUG.
+            logger.setLevel(logging.DEBUG)
+            logger.propagate = False
+        _ready = True
+
+
+def deliver(channel: str, title: str, body: str, outbox_name: str, outbox_folder: str) -> Delivery:
+    """Send `body` to `channel`: an e-mail address goes to the relay, or to the outbox when no
+    relay is configured; anything else is an Apprise URL."""
+    address = email_address(channel)
+    if address is not None:
+        smtp_url = get_settings().smtp_url
+        if not smtp_url:
+            path = write_eml(address, title, body, outbox_name, outbox_folder)
+            return Delivery(ok=True, outbox_path=path)
+        return send_apprise(relay_url(smtp_url, address), title, body)
+    return send_apprise(channel, title, body)
+
+
+def send_apprise(url: str, title: str, body: str) -> Delivery:
+    import apprise
+
+    _setup()
+    _log.start()
+    try:
+        # A fresh plugin per message: a reused one throttles to one send per ~5.5 s per service.
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        if plugin is None:
+            return Delivery(ok=False, error="channel address is not a valid Apprise URL")
+        plugin.request_rate_per_sec = 0
+        ok = bool(plugin.notify(body=body, title=title))
+    except Exception as exc:  # a plugin bug must fail this message, not the whole batch
+        ok = False
+        _log.stop()
+        return Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
+    lines = _log.stop()
+    if ok:
+        return Delivery(ok=True)
+    return Delivery(ok=False, error=_reason(lines))
+
+
+def _reason(lines: list[str]) -> str:
+    """The most telling log lines: the warning and the underlying exception."""
+    useful = [
+        line for line in lines
+        if any(w in line for w in ("failed", "error", "Error", "Exception", "refused", "timed"))
+    ]
+    picked = useful[-3:] or lines[-3:]
+    return " | ".join(line.strip() for line in picked)[:1000] or "the channel refused the message"

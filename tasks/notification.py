@@ -1,0 +1,139 @@
+"""Sending planned messages from the ledger: claim, render, deliver in parallel, record.
+
+Each message is claimed in the database before it is sent, so two launches at once, or a
+launch racing a retry, never send the same row twice. A crash after a send and before its
+record leaves the row `sending` ("unconfirmed"): it is reported, never resent blindly.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from config.clock import now as clock_now
+from config.settings import get_settings
+from models import queries as q
+from models.db import get_engine
+from tasks.delivery import Delivery, deliver
+from tasks.rendering import render_notice
+from tasks.tokens import derive_token, link_for, secret_key
+
+# Results are written in small groups: few commits, and little lost to a crash.
+RECORD_EVERY = 100
+RECORD_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Failure:
+    department_code: str
+    channel: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OutboxCopy:
+    department_code: str
+    department_name: str
+    link: str
+    path: str
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    outbox: list[OutboxCopy] = field(default_factory=list)
+    skipped: int = 0  # claimed by another sender, or already sent
+
+    def merge(self, other: SendReport) -> None:
+        self.sent += other.sent
+        self.failed.extend(other.failed)
+        self.outbox.extend(other.outbox)
+        self.skipped += other.skipped
+
+
+def send_batch(notification_ids: list[int], now: datetime | None = None) -> SendReport:
+    engine = get_engine()
+    with engine.begin() as conn:
+        claimed = q.claim(conn, notification_ids, clock_now(now))
+    report = SendReport(skipped=len(notification_ids) - len(claimed))
+    if not claimed:
+        return report
+    with engine.connect() as conn:
+        items = q.outgoing(conn, claimed)
+    key = secret_key()
+    pending_sent: list[int] = []
+    pending_failed: list[tuple[int, str]] = []
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal last_flush
+        if pending_sent or pending_failed:
+            with engine.begin() as conn:
+                at = clock_now(now)
+                q.record_sent(conn, pending_sent, at)
+                q.record_failed(conn, pending_failed, at)
+            pending_sent.clear()
+            pending_failed.clear()
+        last_flush = time.monotonic()
+
+    def send_one(item: q.Outgoing) -> Delivery:
+        if item.salt is None:
+            return Delivery(ok=False, error="the department has no live link (revoked)")
+        link = link_for(derive_token(key, item.salt))
+        message = render_notice(
+            item.campaign_spec, item.department_name, item.duties, item.due_at, link,
+            clock_now(now),
+        )
+        name = f"{item.department_code}-{item.kind}-{item.notification_id}"
+        return deliver(item.channel, message.title, message.body, name, item.slug)
+
+    with ThreadPoolExecutor(max_workers=get_settings().send_workers) as pool:
+        futures: dict[Future[Delivery], q.Outgoing] = {
+            pool.submit(send_one, item): item for item in items
+        }
+        remaining = set(futures)
+        while remaining:
+            done, remaining = wait(remaining, timeout=RECORD_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                item = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # rendering or I/O bug: fail this row, keep going
+                    result = Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
+                if result.ok:
+                    pending_sent.append(item.notification_id)
+                    report.sent += 1
+                    if result.outbox_path is not None:
+                        report.outbox.append(
+                            OutboxCopy(
+                                item.department_code, item.department_name,
+                                link_for(derive_token(key, item.salt or "")),
+                                str(result.outbox_path),
+                            )
+                        )
+                else:
+                    reason = result.error or "unknown error"
+                    pending_failed.append((item.notification_id, reason))
+                    report.failed.append(Failure(item.department_code, item.channel, reason))
+            if len(pending_sent) + len(pending_failed) >= RECORD_EVERY or (
+                time.monotonic() - last_flush >= RECORD_SECONDS
+            ):
+                flush()
+    flush()
+    return report
+
+
+def sendable_batches(campaign_id: int, kind: str, size: int) -> list[list[int]]:
+    with get_engine().connect() as conn:
+        ids = q.sendable_ids(conn, campaign_id, kind)
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+send_batch_task = task(name="send-batch", cache_policy=NO_CACHE)(send_batch)
+sendable_batches_task = task(name="plan-send-batches", cache_policy=NO_CACHE)(sendable_batches)

@@ -1,0 +1,30 @@
+"""The outbox: e-mail written as .eml files when no mail relay is configured."""
+
+from __future__ import annotations
+
+import os
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from config.clock import now as clock_now
+from config.settings import get_settings
+
+
+def write_eml(address: str, subject: str, body: str, name: str, folder: str) -> Path:
+    """Write one message atomically (a reader never sees half a file) and return its path."""
+    settings = get_settings()
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = address
+    message["Subject"] = subject
+    message["Date"] = format_datetime(clock_now())
+    message["Message-ID"] = make_msgid(domain="duban.local")
+    message.set_content(body, charset="utf-8")
+    target_dir = settings.outbox_dir / folder
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{name}.eml"
+    tmp = target.with_suffix(".eml.tmp")
+    tmp.write_bytes(bytes(message))
+    os.replace(tmp, target)
+    return target

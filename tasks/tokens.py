@@ -1,0 +1,60 @@
+"""Personal links: 256-bit tokens, of which the database keeps only a SHA-256 hash.
+
+A token is HMAC-SHA256(secret key, salt) with a random 256-bit salt per link. The database holds
+the salt and the hash; the key lives outside it (`DUBAN_SECRET_KEY`, or a key file in the data
+folder). So a reminder weeks later can carry the same link as the notice, while a copy of the
+database alone opens no link.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from config.settings import Settings, get_settings
+
+KEY_FILE = "secret.key"
+
+
+def new_salt() -> str:
+    return secrets.token_hex(32)
+
+
+def derive_token(key: bytes, salt: str) -> str:
+    digest = hmac.new(key, bytes.fromhex(salt), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def link_for(token: str, settings: Settings | None = None) -> str:
+    base = (settings or get_settings()).public_url.rstrip("/")
+    return f"{base}/d/{token}"
+
+
+def secret_key(settings: Settings | None = None) -> bytes:
+    """The installation's link key: from the setting, else a key file created on first use."""
+    settings = settings or get_settings()
+    if settings.secret_key:
+        return settings.secret_key.encode("utf-8")
+    path = Path(settings.data_dir) / KEY_FILE
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        # O_EXCL: two processes starting at once agree on whichever key was written first.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return bytes.fromhex(path.read_text().strip())
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return bytes.fromhex(key)
