@@ -31,6 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ClockError as exc:
         print(f"duban: --now: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if now is not None:
+        # One clock for everything this command does, including what it stamps on files.
+        os.environ["DUBAN_NOW"] = now.isoformat()
+        get_settings.cache_clear()
     return int(args.handler(args, now))
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -11,23 +12,40 @@ from sqlmodel import SQLModel
 from config.settings import get_settings
 from models import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
 
 def normalise_url(url: str) -> str:
     """`postgresql://` means psycopg 3 here (psycopg2 is not a dependency)."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    settings = get_settings()
-    url = normalise_url(url or settings.resolved_database_url())
+    """The engine for `url`, default the configured database; tables are created on first use."""
+    url = normalise_url(url or get_settings().resolved_database_url())
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = _create(url)
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection and forget the engines (tests switch databases)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _create(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            from pathlib import Path
-
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)

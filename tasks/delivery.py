@@ -38,12 +38,18 @@ class _PerThreadLog(logging.Handler):
         return lines
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            _forward.handle(record)
         lines = getattr(self._local, "lines", None)
-        if lines is not None and record.levelno >= logging.DEBUG:
-            lines.append(record.getMessage())
+        message = record.getMessage()
+        # Warnings say what failed; the underlying exception is logged at DEBUG. Other DEBUG
+        # lines are skipped: they carry the payload, and with it the department's link.
+        if lines is not None and (record.levelno >= logging.WARNING or "Exception" in message):
+            lines.append(message)
 
 
 _log = _PerThreadLog()
+_forward = logging.getLogger("duban.delivery")
 _setup_lock = threading.Lock()
 _ready = False
 
@@ -56,10 +62,10 @@ def _setup() -> None:
         apprise_tls.install()
         logger = logging.getLogger("apprise")
         logger.addHandler(_log)
-        if logger.level == logging.NOTSET or logger.level > logging.DEBUG:
-            # The reason for a failure ("Connection refused", "HTTP 500") is logged at DEBUG.
-            logger.setLevel(logging.DEBUG)
-            logger.propagate = False
+        # The reason for a failure ("Connection refused", "HTTP 500") is logged at DEBUG, next
+        # to payloads that hold links: keep Apprise's records here, forward its warnings only.
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
         _ready = True
 
 
@@ -78,6 +84,7 @@ def deliver(channel: str, title: str, body: str, outbox_name: str, outbox_folder
 
 def send_apprise(url: str, title: str, body: str) -> Delivery:
     import apprise
+    from apprise import NotifyFormat
 
     _setup()
     _log.start()
@@ -87,7 +94,7 @@ def send_apprise(url: str, title: str, body: str) -> Delivery:
         if plugin is None:
             return Delivery(ok=False, error="channel address is not a valid Apprise URL")
         plugin.request_rate_per_sec = 0
-        ok = bool(plugin.notify(body=body, title=title))
+        ok = bool(plugin.notify(body=body, title=title, body_format=NotifyFormat.TEXT))
     except Exception as exc:  # a plugin bug must fail this message, not the whole batch
         ok = False
         _log.stop()
@@ -99,10 +106,5 @@ def send_apprise(url: str, title: str, body: str) -> Delivery:
 
 
 def _reason(lines: list[str]) -> str:
-    """The most telling log lines: the warning and the underlying exception."""
-    useful = [
-        line for line in lines
-        if any(w in line for w in ("failed", "error", "Error", "Exception", "refused", "timed"))
-    ]
-    picked = useful[-3:] or lines[-3:]
-    return " | ".join(line.strip() for line in picked)[:1000] or "the channel refused the message"
+    """The warning and the underlying exception, as Apprise logged them."""
+    return " | ".join(line.strip() for line in lines[-3:])[:1000] or "the channel refused it"

@@ -20,7 +20,8 @@ def write_eml(address: str, subject: str, body: str, name: str, folder: str) -> 
     message["Subject"] = subject
     message["Date"] = format_datetime(clock_now())
     message["Message-ID"] = make_msgid(domain="duban.local")
-    message.set_content(body, charset="utf-8")
+    # 8bit, not base64: a coordinator can read the outbox in any text editor.
+    message.set_content(body, charset="utf-8", cte="8bit")
     target_dir = settings.outbox_dir / folder
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{name}.eml"

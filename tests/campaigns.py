@@ -1,0 +1,50 @@
+"""Campaign files for tests, written the way a coordinator would write them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import text
+
+from models.db import get_engine
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "config" / "examples"
+DATIAN = EXAMPLES / "datian-2021.yaml"
+LAUNCH_DAY = "2021-09-13T09:00:00+08:00"
+LINK_RE = re.compile(r"http://duban\.test/d/([A-Za-z0-9_-]+)")
+
+
+def write_campaign(
+    path: Path, departments: list[dict[str, Any]], slug: str = "test-campaign", **extra: Any
+) -> Path:
+    data: dict[str, Any] = {
+        "slug": slug,
+        "title": "测试“质量月”活动",
+        "lead_office": "测试县质量强县工作领导小组办公室",
+        "due": "2021-09-30",
+        "departments": departments,
+        **extra,
+    }
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def dept(code: str, *notify: str, name: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "name": name or f"{code}局", "notify": list(notify), **extra}
+
+
+def links_in(text_: str) -> list[str]:
+    return LINK_RE.findall(text_)
+
+
+def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every duban table, to show that a refused input wrote nothing."""
+    tables = ["campaign", "department", "assignment", "linktoken", "notification"]
+    with get_engine().connect() as conn:
+        return {
+            t: sorted(tuple(map(str, row)) for row in conn.execute(text(f"SELECT * FROM {t}")))
+            for t in tables
+        }

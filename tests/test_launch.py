@@ -1,0 +1,199 @@
+"""Launching a campaign end to end, with real SMTP and HTTP channels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from config.clock import parse_instant
+from flows.launch import launch_flow
+from models.db import get_engine
+from tasks.tokens import token_hash
+from tests.campaigns import LAUNCH_DAY, dept, links_in, write_campaign
+from tests.receivers import HttpReceiver, SmtpReceiver
+
+NOW = parse_instant(LAUNCH_DAY)
+
+
+def _mixed_departments(smtp: SmtpReceiver, http: HttpReceiver, n: int) -> list[dict]:
+    """Half by e-mail through the SMTP server, half by a JSON webhook."""
+    return [
+        dept(f"d{i:02d}", smtp.url(f"d{i:02d}@county.test") if i % 2 else http.url(f"ok/d{i:02d}"),
+             duties=[f"第{i}项任务：开展质量宣传。"])
+        for i in range(n)
+    ]
+
+
+def _received(smtp: SmtpReceiver, http: HttpReceiver, code: str) -> list[str]:
+    """Bodies of every message the department `code` received, on either channel."""
+    return [m.body for m in smtp.to(f"{code}@county.test")] + [
+        p["message"] for p in http.to(f"ok/{code}")
+    ]
+
+
+def test_every_department_gets_one_notice_with_its_own_link(
+    tmp_path: Path, smtp: SmtpReceiver, http: HttpReceiver
+) -> None:
+    departments = _mixed_departments(smtp, http, 12)
+    path = write_campaign(tmp_path / "c.yaml", departments)
+
+    summary = launch_flow(path=str(path), now=NOW)
+
+    assert summary.delivery.sent == 12 and not summary.delivery.failed
+    links = {}
+    for d in departments:
+        bodies = _received(smtp, http, d["code"])
+        assert len(bodies) == 1, d["code"]
+        body = bodies[0]
+        assert body.startswith(f"{d['name']}：")
+        assert d["duties"][0] in body
+        assert "2021年9月30日（星期四）23:59" in body
+        (link,) = links_in(body)
+        links[d["code"]] = link
+    assert len(set(links.values())) == 12
+    assert all(len(token) >= 43 for token in links.values())  # 256 bits, base64url
+
+    with get_engine().connect() as conn:
+        hashes = dict(
+            conn.execute(
+                text(
+                    "SELECT d.code, t.token_hash FROM linktoken t "
+                    "JOIN assignment a ON a.id = t.assignment_id "
+                    "JOIN department d ON d.id = a.department_id"
+                )
+            ).all()
+        )
+        dump = " ".join(
+            str(v) for t in ("linktoken", "notification", "assignment", "campaign")
+            for row in conn.execute(text(f"SELECT * FROM {t}")) for v in row
+        )
+    assert hashes == {code: token_hash(token) for code, token in links.items()}
+    assert not any(token in dump for token in links.values())  # only hashes are stored
+
+
+def test_second_launch_sends_nothing_and_a_new_department_gets_only_its_notice(
+    tmp_path: Path, smtp: SmtpReceiver, http: HttpReceiver
+) -> None:
+    departments = _mixed_departments(smtp, http, 6)
+    path = write_campaign(tmp_path / "c.yaml", departments)
+    launch_flow(path=str(path), now=NOW)
+    before = len(smtp.mails) + len(http.posts)
+
+    again = launch_flow(path=str(path), now=NOW)
+    assert (again.assignments_created, again.messages_planned, again.delivery.sent) == (0, 0, 0)
+    assert len(smtp.mails) + len(http.posts) == before
+
+    departments.append(dept("late", smtp.url("late@county.test")))
+    write_campaign(path, departments)
+    third = launch_flow(path=str(path), now=NOW)
+    assert (third.assignments_created, third.delivery.sent) == (1, 1)
+    assert len(smtp.mails) + len(http.posts) == before + 1
+    assert len(smtp.to("late@county.test")) == 1
+    with get_engine().connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM assignment")).scalar_one() == 7
+        assert conn.execute(text("SELECT count(*) FROM notification")).scalar_one() == 7
+
+
+def test_refusing_and_stalled_channels_fail_with_reason_and_are_retried(
+    tmp_path: Path, smtp: SmtpReceiver, http: HttpReceiver
+) -> None:
+    departments = [
+        dept("good1", smtp.url("good1@county.test")),
+        dept("refuse", http.url("refuse/x")),
+        dept("slow", http.url("slow/x")),
+        dept("nosmtp", f"mailto://127.0.0.1:{_closed_port()}?from=a@duban.test&to=n@county.test"),
+        dept("good2", http.url("ok/good2")),
+    ]
+    path = write_campaign(tmp_path / "c.yaml", departments)
+
+    summary = launch_flow(path=str(path), now=NOW)
+
+    failed = {f.department_code: f.reason for f in summary.delivery.failed}
+    assert set(failed) == {"refuse", "slow", "nosmtp"}
+    assert "500" in failed["refuse"]
+    assert "timed out" in failed["slow"].lower() or "timeout" in failed["slow"].lower()
+    assert "refused" in failed["nosmtp"].lower() or "connection" in failed["nosmtp"].lower()
+    assert len(smtp.to("good1@county.test")) == 1 and len(http.to("ok/good2")) == 1
+    with get_engine().connect() as conn:
+        rows = dict(
+            conn.execute(
+                text(
+                    "SELECT d.code, n.state || ':' || n.attempts FROM notification n "
+                    "JOIN assignment a ON a.id = n.assignment_id "
+                    "JOIN department d ON d.id = a.department_id"
+                )
+            ).all()
+        )
+    assert rows == {
+        "good1": "sent:1", "good2": "sent:1", "refuse": "failed:1", "slow": "failed:1",
+        "nosmtp": "failed:1",
+    }
+
+    http.refusing = False
+    http.slow_seconds = 0
+    retry = launch_flow(path=str(path), now=NOW)
+    assert retry.delivery.sent == 2  # refuse and slow; good ones are not sent again
+    assert {f.department_code for f in retry.delivery.failed} == {"nosmtp"}
+    assert len(http.to("refuse/x")) == 1 and len(http.to("slow/x")) == 1
+    assert len(smtp.to("good1@county.test")) == 1 and len(http.to("ok/good2")) == 1
+
+
+def test_two_launches_at_once_send_each_notice_once(tmp_path: Path, smtp: SmtpReceiver) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tasks.notification import send_batch
+
+    departments = [dept(f"d{i}", smtp.url(f"d{i}@county.test")) for i in range(40)]
+    path = write_campaign(tmp_path / "c.yaml", departments)
+    launch_flow(path=str(path), now=NOW)
+    assert len(smtp.mails) == 40
+    with get_engine().begin() as conn:  # as if the launch had been stopped before sending
+        conn.execute(text("UPDATE notification SET state = 'pending'"))
+    ids = [i for (i,) in get_engine().connect().execute(text("SELECT id FROM notification"))]
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: send_batch(ids, NOW), range(2)))
+    assert sum(r.sent for r in reports) == 40
+    assert sum(r.skipped for r in reports) == 40
+    assert len(smtp.mails) == 80  # each of the 40 exactly once more
+
+
+def test_email_addresses_go_through_the_relay_when_one_is_set(
+    tmp_path: Path, smtp: SmtpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config.settings import get_settings
+
+    monkeypatch.setenv("DUBAN_SMTP_URL", f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test")
+    get_settings.cache_clear()
+    path = write_campaign(
+        tmp_path / "c.yaml",
+        [dept("a", "a@county.test"), dept("b", "mailto:b@county.test", "b2@county.test")],
+    )
+    summary = launch_flow(path=str(path), now=NOW)
+    assert summary.delivery.sent == 3 and not summary.delivery.outbox
+    assert {r for m in smtp.mails for r in m.rcpt} == {"a@county.test", "b@county.test",
+                                                      "b2@county.test"}
+    # Both of b's addresses carry the same personal link.
+    assert links_in(smtp.to("b@county.test")[0].body) == links_in(smtp.to("b2@county.test")[0].body)
+
+
+def test_without_a_relay_mail_lands_in_the_outbox(tmp_path: Path, duban_env: Path) -> None:
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test"), dept("b", "b@c.test")])
+    summary = launch_flow(path=str(path), now=NOW)
+    assert summary.delivery.sent == 2
+    files = sorted((duban_env / "outbox" / "test-campaign").glob("*.eml"))
+    assert [f.name.split("-")[0] for f in files] == ["a", "b"]
+    from email import message_from_bytes, policy
+
+    mail = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert mail["To"] == "a@county.test"
+    body = mail.get_body().get_content()  # type: ignore[union-attr]
+    assert links_in(body) == [summary.delivery.outbox[0].link.rsplit("/", 1)[1]]
+    assert "8bit" in files[0].read_text(encoding="utf-8")  # readable in a text editor
+
+
+def _closed_port() -> int:
+    from tests.receivers import free_port
+
+    return free_port()
