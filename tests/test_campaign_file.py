@@ -1,0 +1,119 @@
+"""Bad campaign files: each error names the file, the line and the field, and nothing is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.campaign_file import CampaignFileError, load_campaign_file
+from config.clock import parse_instant
+from flows.launch import launch_flow
+from tests.campaigns import DATIAN, EXAMPLES, LAUNCH_DAY, snapshot
+
+GOOD = """\
+slug: county-2021
+title: 测试活动
+due: 2021-09-30
+departments:
+  - code: a
+    name: 甲局
+    notify: [a@county.test]
+  - code: b
+    name: 乙局
+    notify: ["json://127.0.0.1:9/hook"]
+"""
+
+# (case, text, line, field, words in the message)
+BAD = [
+    ("malformed YAML", GOOD.replace("notify: [a@county.test]", "notify: [a@county.test"),
+     8, "", "malformed YAML"),
+    ("unknown key", GOOD.replace("due: 2021-09-30", "due: 2021-09-30\ndeadline: 2021-09-30"),
+     4, "deadline", "unknown key"),
+    ("unknown key in a department", GOOD.replace("    name: 甲局", "    name: 甲局\n    emial: x"),
+     7, "departments[0].emial", "unknown key"),
+    ("missing required key", GOOD.replace("title: 测试活动\n", ""), 1, "title", "required"),
+    ("missing department name", GOOD.replace("    name: 乙局\n", ""), 8, "departments[1].name",
+     "required"),
+    ("duplicate department code", GOOD.replace("code: b", "code: a"), 8, "departments[1].code",
+     "duplicate department code 'a' (first used on line 5)"),
+    ("date that does not exist", GOOD.replace("2021-09-30", "2021-02-30"), 3, "due",
+     "'2021-02-30'"),
+    ("malformed Apprise URL", GOOD.replace("json://127.0.0.1:9/hook", "jsn://127.0.0.1/hook"),
+     10, "departments[1].notify[0]", "not a valid Apprise URL"),
+    ("Apprise URL with no target", GOOD.replace("json://127.0.0.1:9/hook", "mailto://"),
+     10, "departments[1].notify[0]", "not a valid Apprise URL"),
+    ("department with no channel", GOOD.replace("notify: [a@county.test]", "notify: []"),
+     7, "departments[0].notify", "no channel"),
+    ("department without notify", GOOD.replace("    notify: [a@county.test]\n", ""),
+     5, "departments[0].notify", "required"),
+    ("tag that no channel defines", GOOD.replace("[a@county.test]", "[leaders]"),
+     7, "departments[0].notify[0]", "'leaders'"),
+    ("duplicate key", GOOD.replace("title: 测试活动", "title: 测试活动\ntitle: 另一个"),
+     3, "title", "appears twice"),
+    ("unknown timezone", GOOD + "timezone: Asia/Beijing\n", 11, "timezone", "unknown timezone"),
+    ("bad slug", GOOD.replace("county-2021", "County 2021"), 1, "slug", "'County 2021'"),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "line", "field", "words"), BAD, ids=[b[0] for b in BAD])
+def test_bad_file_names_line_and_field_and_writes_nothing(
+    tmp_path: Path, case: str, text: str, line: int, field: str, words: str
+) -> None:
+    path = tmp_path / "county.yaml"
+    path.write_text(text, encoding="utf-8")
+    before = snapshot()
+
+    with pytest.raises(CampaignFileError) as caught:
+        launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+
+    message = str(caught.value)
+    first = message.splitlines()[0]
+    prefix = f"{path}:{line}: {field}: " if field else f"{path}:{line}: "
+    assert first.startswith(prefix), message
+    assert words in first, message
+    assert snapshot() == before
+
+
+def test_due_before_launch_is_refused_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "county.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    before = snapshot()
+    with pytest.raises(CampaignFileError) as caught:
+        launch_flow(path=str(path), now=parse_instant("2021-10-08T09:00+08:00"))
+    assert str(caught.value).startswith(f"{path}:3: due: the deadline 2021-09-30 is before")
+    assert snapshot() == before
+
+
+def test_every_problem_is_listed_not_just_the_first(tmp_path: Path) -> None:
+    text = GOOD.replace("2021-09-30", "2021-13-01").replace("notify: [a@county.test]", "notify: []")
+    with pytest.raises(CampaignFileError) as caught:
+        load_campaign_file(_write(tmp_path, text))
+    assert [p.field for p in caught.value.problems] == ["due", "departments[0].notify"]
+
+
+def test_missing_file_and_non_utf8_file(tmp_path: Path) -> None:
+    with pytest.raises(CampaignFileError, match="file not found"):
+        load_campaign_file(tmp_path / "nope.yaml")
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes(GOOD.encode("gbk"))
+    with pytest.raises(CampaignFileError, match="not UTF-8"):
+        load_campaign_file(gbk)
+
+
+def test_the_shipped_examples_are_valid() -> None:
+    datian = load_campaign_file(DATIAN).campaign
+    assert len(datian.departments) == 18
+    assert sum(1 for d in datian.departments if d.duties) == 13
+    assert datian.theme == "深入实施质量提升行动 大力推进质量强县建设"
+    assert str(datian.due) == "2021-09-30"
+    national = load_campaign_file(EXAMPLES / "national-plan.yaml").campaign
+    assert national.theme == "提升供给质量 建设质量强国"
+    tagged = [d for d in national.departments if any("@" not in n for n in d.notify)]
+    assert tagged and all(len(national.resolve(d.notify)) >= 1 for d in tagged)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path

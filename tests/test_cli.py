@@ -1,0 +1,84 @@
+"""The `duban` command as a coordinator runs it: a real process, the embedded default."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.campaigns import DATIAN, LAUNCH_DAY, dept, links_in, write_campaign
+from tests.receivers import free_port
+
+SLUG = "datian-quality-month-2021"
+
+
+def duban(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    from prefect.settings import PREFECT_API_URL
+
+    env = dict(os.environ)
+    # Use the test session's Prefect server instead of starting one per command.
+    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+
+
+def test_launch_the_example_to_the_outbox_then_status(duban_env: Path) -> None:
+    first = duban("launch", str(DATIAN), "--now", LAUNCH_DAY)
+    assert first.returncode == 0, first.stderr
+    assert "18 in the file, 18 new assignments" in first.stdout
+    assert "18 new, 18 sent, 0 failed" in first.stdout
+    printed = links_in(first.stdout)
+    assert len(printed) == len(set(printed)) == 18
+    outbox = duban_env / "outbox" / SLUG
+    emls = sorted(outbox.glob("*.eml"))
+    assert len(emls) == 18
+    in_files = {link for f in emls for link in links_in(f.read_text(encoding="utf-8"))}
+    assert in_files == set(printed)
+    assert "县市场监管局" in first.stdout
+
+    second = duban("launch", str(DATIAN), "--now", LAUNCH_DAY)
+    assert second.returncode == 0, second.stderr
+    assert "0 new, 0 sent, 0 failed" in second.stdout
+    assert not links_in(second.stdout)
+    assert len(list(outbox.glob("*.eml"))) == 18
+
+    status = duban("status", SLUG, "--json", "--now", "2021-10-03T10:00:00+08:00")
+    rows = json.loads(status.stdout)
+    assert len(rows) == 18
+    assert {r["status"] for r in rows} == {"assigned"}
+    assert all(r["due"] == "2021-09-30T23:59:59+08:00" for r in rows)
+    # 2021-09-30 23:59:59 to 2021-10-03 10:00 is 2 days 10 hours and one second overdue.
+    assert all(r["seconds_left"] == -(2 * 86400 + 10 * 3600 + 1) for r in rows)
+    assert all((r["notices_sent"], r["notices_failed"]) == (1, 0) for r in rows)
+
+    table = duban("status", SLUG, "--now", "2021-09-28T10:00:00+08:00")
+    assert table.returncode == 0
+    assert "县市场监管局" in table.stdout and "还剩2天13小时" in table.stdout
+
+
+def test_bad_file_exits_2_and_a_failed_notice_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(DATIAN.read_text(encoding="utf-8").replace("due: 2021-09-30", "due: 2021-09-31"),
+                   encoding="utf-8")
+    result = duban("launch", str(bad), "--now", LAUNCH_DAY)
+    assert result.returncode == 2
+    assert f"{bad}:" in result.stderr and ": due: '2021-09-31'" in result.stderr
+
+    dead = f"json://127.0.0.1:{free_port()}/hook?cto=1"
+    path = write_campaign(tmp_path / "c.yaml", [dept("ok", "ok@county.test"), dept("dead", dead)])
+    result = duban("launch", str(path), "--now", LAUNCH_DAY)
+    assert result.returncode == 1
+    assert "2 new, 1 sent, 1 failed" in result.stdout
+    assert "dead" in result.stdout and "retries them" in result.stdout
+
+    status = json.loads(duban("status", "test-campaign", "--json").stdout)
+    failed = {r["code"]: r for r in status}["dead"]
+    assert failed["notices_failed"] == 1 and "refused" in (failed["last_error"] or "").lower()
+
+    assert duban("status", "no-such-campaign").returncode == 2
+    assert duban("launch", str(path), "--now", "yesterday").returncode == 2
