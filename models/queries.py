@@ -29,6 +29,11 @@ def _insert(conn: Connection, table: Table) -> Any:
     return dialect.insert(table)
 
 
+def _count_inserted(conn: Connection, stmt: Any) -> int:
+    # RETURNING, not rowcount: psycopg reports -1 for a multi-row INSERT … ON CONFLICT.
+    return len(conn.execute(stmt).all())
+
+
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -124,7 +129,7 @@ def insert_assignments(
             for d in chunk
         ]
         stmt = _insert(conn, ASSIGNMENT).values(rows).on_conflict_do_nothing()
-        created += conn.execute(stmt).rowcount or 0
+        created += _count_inserted(conn, stmt.returning(ASSIGNMENT.c.id))
     return created
 
 
@@ -176,7 +181,7 @@ def insert_ledger_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
     created = 0
     for chunk in _chunks(rows, CHUNK // 8):
         stmt = _insert(conn, NOTIFICATION).values(list(chunk)).on_conflict_do_nothing()
-        created += conn.execute(stmt).rowcount or 0
+        created += _count_inserted(conn, stmt.returning(NOTIFICATION.c.id))
     return created
 
 
