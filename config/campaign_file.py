@@ -25,10 +25,24 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
     reported by the schema with its line instead of crashing the YAML constructor."""
 
 
+    _STR = "tag:yaml.org,2002:str"
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        # Fast path for the bulk of a large file (codes, names, addresses): a plain scalar
+        # whose first character starts no implicit type is a string. PyYAML's own resolve
+        # costs ~7 µs a scalar, seconds for 50,000 departments.
+        if kind is yaml.ScalarNode and implicit[0] and value and value[0] not in _FIRSTS:
+            return self._STR
+        return str(super().resolve(kind, value, implicit))
+
+
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+_FIRSTS = frozenset(first for first in _Loader.yaml_implicit_resolvers if first is not None)
 
 
 @dataclass(frozen=True)

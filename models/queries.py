@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, case, func, select, update
+from sqlalchemy import Connection, Table, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from config.clock import to_utc
@@ -29,9 +29,14 @@ def _insert(conn: Connection, table: Table) -> Any:
     return dialect.insert(table)
 
 
-def _count_inserted(conn: Connection, stmt: Any) -> int:
-    # RETURNING, not rowcount: psycopg reports -1 for a multi-row INSERT … ON CONFLICT.
-    return len(conn.execute(stmt).all())
+def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
+    """Insert the rows whose unique key is new; returns how many were new. One statement
+    executed for many rows (SQLAlchemy batches them), not a statement built per row."""
+    if not rows:
+        return 0
+    stmt = _insert(conn, table).on_conflict_do_nothing().returning(table.c.id)
+    # Counted from RETURNING: psycopg reports rowcount -1 for such batches.
+    return len(conn.execute(stmt, rows).all())
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -72,16 +77,16 @@ def move_open_deadlines(
 
 def upsert_departments(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert new departments; refresh name, contacts and duties of known ones."""
-    for chunk in _chunks(rows, CHUNK // 8):
-        stmt: Insert = _insert(conn, DEPARTMENT).values(list(chunk))
-        stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-            index_elements=["campaign_id", "code"],
-            set_={
-                k: stmt.excluded[k]  # type: ignore[attr-defined]
-                for k in ("name", "person", "phone", "notify", "duties", "in_file")
-            },
-        )
-        conn.execute(stmt)
+    if not rows:
+        return
+    stmt = _insert(conn, DEPARTMENT)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["campaign_id", "code"],
+        set_={
+            k: stmt.excluded[k] for k in ("name", "person", "phone", "notify", "duties", "in_file")
+        },
+    )
+    conn.execute(stmt, rows)
 
 
 def department_ids(conn: Connection, campaign_id: int, codes: Sequence[str]) -> dict[str, int]:
@@ -115,22 +120,18 @@ def insert_assignments(
     now: datetime,
 ) -> int:
     """One assignment per department; existing ones are left as they are. Returns new ones."""
-    created = 0
-    for chunk in _chunks(department_ids, CHUNK // 6):
-        rows = [
-            {
-                "campaign_id": campaign_id,
-                "department_id": d,
-                "status": "assigned",
-                "due_at": due_at,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for d in chunk
-        ]
-        stmt = _insert(conn, ASSIGNMENT).values(rows).on_conflict_do_nothing()
-        created += _count_inserted(conn, stmt.returning(ASSIGNMENT.c.id))
-    return created
+    rows = [
+        {
+            "campaign_id": campaign_id,
+            "department_id": d,
+            "status": "assigned",
+            "due_at": due_at,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for d in department_ids
+    ]
+    return _insert_new(conn, ASSIGNMENT, rows)
 
 
 def assignment_ids(conn: Connection, department_ids: Sequence[int]) -> dict[int, int]:
@@ -161,8 +162,8 @@ def live_token_salts(conn: Connection, assignment_ids: Sequence[int]) -> dict[in
 
 
 def insert_tokens(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows, CHUNK // 5):
-        conn.execute(TOKEN.insert().values(list(chunk)))
+    if rows:
+        conn.execute(TOKEN.insert(), rows)
 
 
 def assignment_for_token_hash(conn: Connection, token_hash: str) -> int | None:
@@ -178,11 +179,7 @@ def assignment_for_token_hash(conn: Connection, token_hash: str) -> int | None:
 
 def insert_ledger_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
     """Plan messages; a message already planned (same assignment, kind, channel) is skipped."""
-    created = 0
-    for chunk in _chunks(rows, CHUNK // 8):
-        stmt = _insert(conn, NOTIFICATION).values(list(chunk)).on_conflict_do_nothing()
-        created += _count_inserted(conn, stmt.returning(NOTIFICATION.c.id))
-    return created
+    return _insert_new(conn, NOTIFICATION, rows)
 
 
 def sendable_ids(conn: Connection, campaign_id: int, kind: str) -> list[int]:
