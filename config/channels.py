@@ -42,9 +42,12 @@ def _apprise_problem(url: str) -> str | None:
 
 
 def relay_url(smtp_url: str, address: str) -> str:
-    """The relay's Apprise URL with its recipient replaced by `address`."""
+    """The relay's Apprise URL with its recipient replaced by `address`. Notices are plain
+    text: unless the relay URL says otherwise, no HTML copy is built (it halves the work)."""
     parts = urlsplit(smtp_url)
     query = [(k, v) for k, v in parse_qsl(parts.query) if k.lower() != "to"]
+    if not any(k.lower() == "format" for k, _ in query):
+        query.append(("format", "text"))
     query.append(("to", address))
     return urlunsplit(parts._replace(query=urlencode(query, safe="@,")))
 

@@ -7,8 +7,9 @@ record leaves the row `sending` ("unconfirmed"): it is reported, never resent bl
 
 from __future__ import annotations
 
+import queue
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -93,34 +94,41 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
         name = f"{item.department_code}-{item.kind}-{item.notification_id}"
         return deliver(item.channel, message.title, message.body, name, item.slug)
 
+    # Senders hand results over a queue: the recording thread waits on one queue, not on
+    # hundreds of futures (re-waiting on every pending future made each batch quadratic).
+    results: queue.Queue[tuple[q.Outgoing, Delivery]] = queue.Queue()
+
+    def send_and_report(item: q.Outgoing) -> None:
+        try:
+            result = send_one(item)
+        except Exception as exc:  # rendering or I/O bug: fail this row, keep going
+            result = Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
+        results.put((item, result))
+
     with ThreadPoolExecutor(max_workers=get_settings().send_workers) as pool:
-        futures: dict[Future[Delivery], q.Outgoing] = {
-            pool.submit(send_one, item): item for item in items
-        }
-        remaining = set(futures)
-        while remaining:
-            done, remaining = wait(remaining, timeout=RECORD_SECONDS, return_when=FIRST_COMPLETED)
-            for future in done:
-                item = futures[future]
+        for item in items:
+            pool.submit(send_and_report, item)
+        for _ in range(len(items)):
+            while True:
                 try:
-                    result = future.result()
-                except Exception as exc:  # rendering or I/O bug: fail this row, keep going
-                    result = Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
-                if result.ok:
-                    pending_sent.append(item.notification_id)
-                    report.sent += 1
-                    if result.outbox_path is not None:
-                        report.outbox.append(
-                            OutboxCopy(
-                                item.department_code, item.department_name,
-                                link_for(derive_token(key, item.salt or "")),
-                                str(result.outbox_path),
-                            )
+                    item, result = results.get(timeout=RECORD_SECONDS)
+                    break
+                except queue.Empty:
+                    flush()
+            if result.ok:
+                pending_sent.append(item.notification_id)
+                report.sent += 1
+                if result.outbox_path is not None:
+                    report.outbox.append(
+                        OutboxCopy(
+                            item.department_code, item.department_name,
+                            link_for(derive_token(key, item.salt or "")), str(result.outbox_path),
                         )
-                else:
-                    reason = result.error or "unknown error"
-                    pending_failed.append((item.notification_id, reason))
-                    report.failed.append(Failure(item.department_code, item.channel, reason))
+                    )
+            else:
+                reason = result.error or "unknown error"
+                pending_failed.append((item.notification_id, reason))
+                report.failed.append(Failure(item.department_code, item.channel, reason))
             if len(pending_sent) + len(pending_failed) >= RECORD_EVERY or (
                 time.monotonic() - last_flush >= RECORD_SECONDS
             ):
