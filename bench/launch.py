@@ -41,8 +41,12 @@ def write_campaign(path: Path, n: int) -> None:
         "due": "2030-09-30",
         "common_duties": ["开展质量主题宣传。"],
         "departments": [
-            {"code": f"d{i:06d}", "name": f"第{i}单位", "notify": [f"d{i:06d}@bench.test"],
-             "duties": [f"第{i}单位的任务。"]}
+            {
+                "code": f"d{i:06d}",
+                "name": f"第{i}单位",
+                "notify": [f"d{i:06d}@bench.test"],
+                "duties": [f"第{i}单位的任务。"],
+            }
             for i in range(n)
         ],
     }
@@ -89,39 +93,88 @@ def phase_bulk(n: int, url: str) -> dict[str, Any]:
     engine = get_engine(url)
     start = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(insert(q.CAMPAIGN), [{
-            "id": 1, "slug": "bench", "title": "基准测试活动", "timezone": "Asia/Shanghai",
-            "due_at": at, "launched_at": at, "updated_at": at, "status": "open",
-            "source_path": "bench.yaml", "spec": {},
-        }])
-        conn.execute(insert(q.DEPARTMENT), [
-            {"id": i + 1, "campaign_id": 1, "code": f"d{i:06d}", "name": f"第{i}单位",
-             "notify": [f"d{i:06d}@bench.test"], "duties": [f"第{i}单位的任务。"], "in_file": True}
-            for i in range(n)
-        ])
-        conn.execute(insert(q.ASSIGNMENT), [
-            {"id": i + 1, "campaign_id": 1, "department_id": i + 1, "status": "assigned",
-             "due_at": at, "created_at": at, "updated_at": at}
-            for i in range(n)
-        ])
-        conn.execute(insert(q.TOKEN), [
-            {"assignment_id": i + 1, "token_hash": f"{i:064x}", "salt": f"{i:064x}",
-             "created_at": at}
-            for i in range(n)
-        ])
-        conn.execute(insert(q.NOTIFICATION), [
-            {"campaign_id": 1, "assignment_id": i + 1, "kind": "notice",
-             "channel": f"d{i:06d}@bench.test", "state": "pending", "attempts": 0,
-             "created_at": at, "updated_at": at}
-            for i in range(n)
-        ])
+        conn.execute(
+            insert(q.CAMPAIGN),
+            [
+                {
+                    "id": 1,
+                    "slug": "bench",
+                    "title": "基准测试活动",
+                    "timezone": "Asia/Shanghai",
+                    "due_at": at,
+                    "launched_at": at,
+                    "updated_at": at,
+                    "status": "open",
+                    "source_path": "bench.yaml",
+                    "spec": {},
+                }
+            ],
+        )
+        conn.execute(
+            insert(q.DEPARTMENT),
+            [
+                {
+                    "id": i + 1,
+                    "campaign_id": 1,
+                    "code": f"d{i:06d}",
+                    "name": f"第{i}单位",
+                    "notify": [f"d{i:06d}@bench.test"],
+                    "duties": [f"第{i}单位的任务。"],
+                    "in_file": True,
+                }
+                for i in range(n)
+            ],
+        )
+        conn.execute(
+            insert(q.ASSIGNMENT),
+            [
+                {
+                    "id": i + 1,
+                    "campaign_id": 1,
+                    "department_id": i + 1,
+                    "status": "assigned",
+                    "due_at": at,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for i in range(n)
+            ],
+        )
+        conn.execute(
+            insert(q.TOKEN),
+            [
+                {
+                    "assignment_id": i + 1,
+                    "token_hash": f"{i:064x}",
+                    "salt": f"{i:064x}",
+                    "created_at": at,
+                }
+                for i in range(n)
+            ],
+        )
+        conn.execute(
+            insert(q.NOTIFICATION),
+            [
+                {
+                    "campaign_id": 1,
+                    "assignment_id": i + 1,
+                    "kind": "notice",
+                    "channel": f"d{i:06d}@bench.test",
+                    "state": "pending",
+                    "attempts": 0,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for i in range(n)
+            ],
+        )
     return {"total_s": time.perf_counter() - start}
 
 
 def phase_send(url: str) -> dict[str, Any]:
-    from models.queries import NOTIFICATION
-    from models.db import get_engine
     from config.settings import get_settings
+    from models.db import get_engine
+    from models.queries import NOTIFICATION
     from tasks.assignment import NOTICE
     from tasks.notification import send_batch, sendable_batches
 
@@ -158,7 +211,11 @@ def phase_baseline(port: int) -> dict[str, Any]:
 def _run_phase(name: str, env: dict[str, str], *args: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "bench.launch", "--phase", name, *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         raise SystemExit(f"phase {name} failed:\n{out.stderr[-3000:]}")
@@ -195,18 +252,26 @@ def main() -> None:
     write_campaign(campaign, args.departments)
     port = free_port()
     smtpd = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import time; from aiosmtpd.controller import Controller\n"
-            "class H:\n"
-            "    async def handle_DATA(self, s, se, e): return '250 OK'\n"
-            f"c = Controller(H(), hostname='127.0.0.1', port={port}); c.start()\n"
-            "time.sleep(86400)\n"
-        )],
+        [
+            sys.executable,
+            "-c",
+            (
+                "import time; from aiosmtpd.controller import Controller\n"
+                "class H:\n"
+                "    async def handle_DATA(self, s, se, e): return '250 OK'\n"
+                f"c = Controller(H(), hostname='127.0.0.1', port={port}); c.start()\n"
+                "time.sleep(86400)\n"
+            ),
+        ],
     )
     time.sleep(1.5)
-    env = {**os.environ, "DUBAN_DATABASE_URL": url, "DUBAN_DATA_DIR": str(work / "data"),
-           "DUBAN_SMTP_URL": f"mailto://127.0.0.1:{port}?from=office@bench.test",
-           "DO_NOT_TRACK": "1"}
+    env = {
+        **os.environ,
+        "DUBAN_DATABASE_URL": url,
+        "DUBAN_DATA_DIR": str(work / "data"),
+        "DUBAN_SMTP_URL": f"mailto://127.0.0.1:{port}?from=office@bench.test",
+        "DO_NOT_TRACK": "1",
+    }
     try:
         bulk = _run_phase("bulk", env, "--departments", str(args.departments))
         plan = _run_phase("plan", env, "--campaign", str(campaign))
@@ -217,19 +282,31 @@ def main() -> None:
     n = args.departments
     db = url.split("://", 1)[0]
     print(f"launch benchmark: {n:,} departments, {db}")
-    print(f"  bulk insert of the same rows   {bulk['total_s']:7.2f} s   peak {bulk['peak_mb']:.0f} MB")
+    print(
+        f"  bulk insert of the same rows   {bulk['total_s']:7.2f} s   peak {bulk['peak_mb']:.0f} MB"
+    )
     print(f"  launch, plan (load+validate)   {plan['load_s']:7.2f} s")
-    print(f"  launch, plan (database)        {plan['plan_db_s']:7.2f} s   "
-          f"ratio to bulk {plan['plan_db_s'] / bulk['total_s']:.2f}x")
-    print(f"  launch, plan (total)           {plan['total_s']:7.2f} s   "
-          f"ratio to bulk {plan['total_s'] / bulk['total_s']:.2f}x   peak {plan['peak_mb']:.0f} MB")
-    print(f"  notices to local SMTP          {send['total_s']:7.2f} s   "
-          f"{send['per_s']:.0f}/s   sent {send['sent']:,} failed {send['failed']}   "
-          f"peak {send['peak_mb']:.0f} MB")
-    print(f"  baseline: fresh Apprise object per message, no TLS fix  "
-          f"{base['fresh_object_per_s']:.0f}/s")
-    print(f"  baseline: one reused Apprise object                     "
-          f"{base['reused_object_per_s']:.2f}/s")
+    print(
+        f"  launch, plan (database)        {plan['plan_db_s']:7.2f} s   "
+        f"ratio to bulk {plan['plan_db_s'] / bulk['total_s']:.2f}x"
+    )
+    print(
+        f"  launch, plan (total)           {plan['total_s']:7.2f} s   "
+        f"ratio to bulk {plan['total_s'] / bulk['total_s']:.2f}x   peak {plan['peak_mb']:.0f} MB"
+    )
+    print(
+        f"  notices to local SMTP          {send['total_s']:7.2f} s   "
+        f"{send['per_s']:.0f}/s   sent {send['sent']:,} failed {send['failed']}   "
+        f"peak {send['peak_mb']:.0f} MB"
+    )
+    print(
+        f"  baseline: fresh Apprise object per message, no TLS fix  "
+        f"{base['fresh_object_per_s']:.0f}/s"
+    )
+    print(
+        f"  baseline: one reused Apprise object                     "
+        f"{base['reused_object_per_s']:.2f}/s"
+    )
 
 
 if __name__ == "__main__":

@@ -15,10 +15,11 @@ from pathlib import Path
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from config.campaign_file import CampaignFileError, load_campaign_file  # noqa: E402
-from config.channels import redact  # noqa: E402
-from config.clock import ClockError, format_local, parse_instant  # noqa: E402
-from config.settings import get_settings  # noqa: E402
+from config.campaign_file import CampaignFileError, load_campaign_file
+from config.channels import redact
+from config.clock import ClockError, format_local, parse_instant
+from config.clock import now as clock_now
+from config.settings import get_settings
 
 EXIT_OK, EXIT_FAILED_SENDS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -27,7 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        now = parse_instant(args.now) if getattr(args, "now", None) else None
+        given = getattr(args, "now", None)
+        now = parse_instant(given, get_settings().timezone) if given else None
     except ClockError as exc:
         print(f"duban: --now: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -35,7 +37,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One clock for everything this command does, including what it stamps on files.
         os.environ["DUBAN_NOW"] = now.isoformat()
         get_settings.cache_clear()
-    return int(args.handler(args, now))
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return int(args.handler(args, now))
+    except DBAPIError as exc:
+        database = _db_label(get_settings().resolved_database_url())
+        print(f"duban: cannot use the database {database}: {exc.orig}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     launch = sub.add_parser("launch", help="launch a campaign file: assignments and notices")
     launch.add_argument("file", type=Path)
     launch.add_argument("--now", help="ISO-8601 instant to use as the current time")
+    launch.add_argument(
+        "--resend-unconfirmed",
+        action="store_true",
+        help="resend notices a stopped launch may not have delivered (no other launch running)",
+    )
     launch.set_defaults(handler=_launch)
 
     status = sub.add_parser("status", help="one row per department of a campaign")
@@ -58,28 +72,50 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _launch(args: argparse.Namespace, now: datetime | None) -> int:
+    from tasks.assignment import check_deadline
+
     # Validate before Prefect starts (seconds): a typo is reported at once and nothing runs.
+    # The flow validates again because it also runs from a deployment, without this command.
     try:
-        load_campaign_file(args.file)
+        check_deadline(load_campaign_file(args.file), clock_now(now))
     except CampaignFileError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     from flows.launch import launch_flow
 
     try:
-        summary = launch_flow(path=str(args.file), now=now)
+        summary = launch_flow(
+            path=str(args.file), now=now, resend_unconfirmed=args.resend_unconfirmed
+        )
     except CampaignFileError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     delivery = summary.delivery
     settings = get_settings()
     print()
-    print(f"Campaign {summary.slug}: {summary.title} ({'launched' if summary.created else 'updated'})")
-    print(f"  deadline          {format_local(summary.due_at, summary.timezone)} ({summary.timezone})")
-    print(f"  departments       {summary.departments} in the file, "
-          f"{summary.assignments_created} new assignments")
-    print(f"  notices           {summary.messages_planned} new, {delivery.sent} sent, "
-          f"{len(delivery.failed)} failed")
+    print(
+        f"Campaign {summary.slug}: {summary.title} ({'launched' if summary.created else 'updated'})"
+    )
+    print(
+        f"  deadline          {format_local(summary.due_at, summary.timezone)} ({summary.timezone})"
+    )
+    print(
+        f"  departments       {summary.departments} in the file, "
+        f"{summary.assignments_created} new assignments"
+    )
+    print(
+        f"  notices           {summary.messages_planned} new, {delivery.sent} sent, "
+        f"{len(delivery.failed)} failed"
+    )
+    if summary.released:
+        print(f"  resent on request {summary.released} unconfirmed notice(s)")
+    if summary.unconfirmed:
+        print(
+            f"  unconfirmed       {summary.unconfirmed}: a launch stopped between sending and "
+            "recording (or another is running).\n"
+            "                    Check with those departments, then run again with "
+            "--resend-unconfirmed."
+        )
     if summary.absent_codes:
         print(f"  no longer listed  {', '.join(summary.absent_codes)} (kept, not notified again)")
     if delivery.outbox:
@@ -87,12 +123,15 @@ def _launch(args: argparse.Namespace, now: datetime | None) -> int:
         print(f"\nNo mail relay is set (DUBAN_SMTP_URL), so e-mail went to the outbox: {folder}")
         print("Each department's personal link:")
         for copy in sorted(delivery.outbox, key=lambda c: c.department_code):
-            print(f"  {_pad(copy.department_code, 12)} {_pad(copy.department_name, 24)} {copy.link}")
+            print(
+                f"  {_pad(copy.department_code, 12)} {_pad(copy.department_name, 24)} {copy.link}"
+            )
     if delivery.failed:
         print("\nFailed (recorded; the next `duban launch` of this file retries them):")
         for failure in delivery.failed:
             print(f"  {failure.department_code}  {redact(failure.channel)}: {failure.reason}")
-    print(f"\nNext: duban status {summary.slug}   (database: {_db_label(settings.resolved_database_url())})")
+    database = _db_label(settings.resolved_database_url())
+    print(f"\nNext: duban status {summary.slug}   (database: {database})")
     return EXIT_FAILED_SENDS if delivery.failed else EXIT_OK
 
 
@@ -102,8 +141,10 @@ def _status(args: argparse.Namespace, now: datetime | None) -> int:
     try:
         status = campaign_status(args.campaign, now)
     except UnknownCampaign:
-        print(f"duban: no campaign with slug {args.campaign!r}; launch its file first",
-              file=sys.stderr)
+        print(
+            f"duban: no campaign with slug {args.campaign!r}; launch its file first",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     if args.json:
         print(json.dumps([r.as_json() for r in status.rows], ensure_ascii=False, indent=2))
@@ -113,14 +154,25 @@ def _status(args: argparse.Namespace, now: datetime | None) -> int:
     widths = (12, 24, 12, 28, 18, 5, 6)
     print(" ".join(_pad(h, w) for h, w in zip(header, widths, strict=True)))
     for r in status.rows:
-        cells = (r.code, r.name, r.status, r.due_text, r.time_left, str(r.notices_sent),
-                 str(r.notices_failed))
+        cells = (
+            r.code,
+            r.name,
+            r.status,
+            r.due_text,
+            r.time_left,
+            str(r.notices_sent),
+            str(r.notices_failed),
+        )
         print(" ".join(_pad(c, w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        if not r.in_file:
+            print(f"{'':13}no longer in the campaign file: kept, not notified")
         if r.last_error:
             print(f"{'':13}last error: {r.last_error}")
         if r.notices_unconfirmed:
-            print(f"{'':13}{r.notices_unconfirmed} notice(s) unconfirmed: the sender stopped "
-                  "mid-send; check with the department before resending")
+            print(
+                f"{'':13}{r.notices_unconfirmed} notice(s) unconfirmed: the sender stopped "
+                "mid-send; check with the department before resending"
+            )
     return EXIT_OK
 
 

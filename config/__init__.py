@@ -1,1 +1,1 @@
-"""Settings, the campaign file schema and its loader, the clock and calendars."""
+"""Settings, the clock, the campaign file: its schema, its loader and its channel rules."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 
 import pendulum
 from pydantic import (
@@ -97,6 +97,20 @@ class Campaign(Strict):
     requirements: Requirements = Field(default_factory=Requirements)
     channels: dict[str, list[Channel]] = Field(default_factory=dict)
 
+    @field_validator("due", mode="before")
+    @classmethod
+    def _time_means_datetime(cls, value: object) -> object:
+        # A written time is kept even at midnight: `2021-09-30T00:00` must not become the
+        # date 2021-09-30, which means the end of that day.
+        if isinstance(value, str) and len(value.strip()) > 10:
+            try:
+                return datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(
+                    "not a date (2021-09-30) or a date and time (2021-09-30T17:00)"
+                ) from None
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -123,9 +137,6 @@ class Campaign(Strict):
                 if address not in out:
                     out.append(address)
         return out
-
-    def model_dump_jsonable(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
 
 
 @lru_cache(maxsize=64)

@@ -17,33 +17,28 @@ import yaml
 from pydantic import ValidationError
 
 from config.campaign import TAG_RE, Campaign
+from config.clock import format_local
 
 Loc = tuple[str | int, ...]
 
 
 class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
-    """Safe loader that leaves dates as text, so a date that does not exist (2021-02-30) is
-    reported by the schema with its line instead of crashing the YAML constructor."""
+    """Safe loader that reads every plain scalar as text, except null (`~`, empty).
 
-
-    _STR = "tag:yaml.org,2002:str"
+    The schema types the values. So `code: 010` stays "010" instead of the octal number 8,
+    `code: yes` stays "yes" instead of True, and a date that does not exist (2021-02-30) is
+    reported by the schema with its line instead of crashing the YAML constructor.
+    """
 
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
-        # Fast path for the bulk of a large file (codes, names, addresses): a plain scalar
-        # whose first character starts no implicit type is a string. PyYAML's own resolve
-        # costs ~7 µs a scalar, seconds for 50,000 departments.
-        if kind is yaml.ScalarNode and implicit[0] and value and value[0] not in _FIRSTS:
-            return self._STR
+        if kind is yaml.ScalarNode and implicit[0] and value in _NULLS:
+            return "tag:yaml.org,2002:null"
         return str(super().resolve(kind, value, implicit))
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-_FIRSTS = frozenset(first for first in _Loader.yaml_implicit_resolvers if first is not None)
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+# With no implicit resolvers left, PyYAML's resolve is a quick dictionary miss per scalar.
+_Loader.yaml_implicit_resolvers = {}
 
 
 @dataclass(frozen=True)
@@ -93,7 +88,9 @@ def load_campaign_file(path: Path | str) -> CampaignFile:
     except FileNotFoundError:
         raise CampaignFileError(path, [Problem(None, "", "file not found")]) from None
     except UnicodeDecodeError as exc:
-        raise CampaignFileError(path, [Problem(None, "", f"not UTF-8 text ({exc.reason})")]) from None
+        raise CampaignFileError(
+            path, [Problem(None, "", f"not UTF-8 text ({exc.reason})")]
+        ) from None
     return parse_campaign(text, path)
 
 
@@ -143,7 +140,7 @@ def _parse(text: str, path: Path) -> CampaignFile:
 
 
 def _schema_problems(root: yaml.Node, exc: ValidationError) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         loc: Loc = tuple(err["loc"])
         # Unions report one error per member; the first member's loc part is noise.
@@ -193,7 +190,9 @@ def _cross_checks(campaign: Campaign, root: yaml.Node) -> list[Problem]:
                 problems.append(Problem(_line_of(root, loc), _dotted(loc), _unknown_tag(entry)))
     if campaign.period and campaign.period.end < campaign.period.start:
         loc = ("period", "end")
-        problems.append(Problem(_line_of(root, loc), _dotted(loc), "the period ends before it starts"))
+        problems.append(
+            Problem(_line_of(root, loc), _dotted(loc), "the period ends before it starts")
+        )
     return problems
 
 
@@ -204,8 +203,9 @@ def _unknown_tag(tag: str) -> str:
 def check_due_after(loaded: CampaignFile, due_at: datetime, launched_at: datetime) -> None:
     """A due date before the launch is a typo (the wrong year, most often): refuse it."""
     if due_at <= launched_at:
+        launch = format_local(launched_at, loaded.campaign.timezone)
         raise loaded.error(
-            ("due",), f"the deadline {loaded.campaign.due} is before the launch ({launched_at:%Y-%m-%d %H:%M} UTC)"
+            ("due",), f"the deadline {loaded.campaign.due} is before the launch ({launch})"
         )
 
 
@@ -217,6 +217,11 @@ def _duplicate_keys(node: yaml.Node) -> list[Problem]:
         if isinstance(current, yaml.MappingNode):
             seen: dict[Any, int] = {}
             for key, value in current.value:
+                if not isinstance(key, yaml.ScalarNode):
+                    problems.append(
+                        Problem(key.start_mark.line + 1, _dotted(loc), "a key must be a plain word")
+                    )
+                    continue
                 name = key.value
                 if name in seen:
                     problems.append(
@@ -247,7 +252,9 @@ def _line_of(node: yaml.Node, loc: Loc) -> int | None:
                     break
             else:
                 return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:

@@ -37,9 +37,10 @@ def now(override: str | datetime | None = None) -> datetime:
     """Current instant in UTC: the override, else `DUBAN_NOW`, else the system clock."""
     if isinstance(override, datetime):
         return to_utc(override)
-    text = override or get_settings().now
+    settings = get_settings()
+    text = override or settings.now
     if text:
-        return parse_instant(text)
+        return parse_instant(text, settings.timezone)
     return to_utc(pendulum.now("UTC"))
 
 
@@ -63,7 +64,9 @@ def local(moment: datetime, timezone: str) -> pendulum.DateTime:
 def format_local(moment: datetime, timezone: str) -> str:
     """`2021年9月30日（星期四）23:59` in the campaign's timezone."""
     t = local(moment, timezone)
-    return f"{t.year}年{t.month}月{t.day}日（{WEEKDAYS_ZH[t.weekday()]}）{t.hour:02d}:{t.minute:02d}"
+    return (
+        f"{t.year}年{t.month}月{t.day}日（{WEEKDAYS_ZH[t.weekday()]}）{t.hour:02d}:{t.minute:02d}"
+    )
 
 
 def format_remaining(due: datetime, at: datetime) -> str:

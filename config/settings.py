@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="duban@localhost", description="Sender of outbox mail.")
     secret_key: str | None = Field(
         default=None,
+        min_length=32,
         description=(
             "Key that derives personal links. Unset: a random key is created once in the data "
             "folder. Every process of one installation must share it."
@@ -42,6 +43,10 @@ class Settings(BaseSettings):
     )
     now: str | None = Field(
         default=None, description="ISO-8601 instant that replaces the clock (simulation, tests)."
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Timezone of a time given without an offset (`--now`, `DUBAN_NOW`).",
     )
     send_workers: int = Field(default=8, ge=1, le=64, description="Parallel sends per batch.")
     batch_size: int = Field(default=500, ge=1, description="Departments per Prefect task run.")

@@ -5,16 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
-from config.campaign_file import load_campaign_file
 from config.clock import now as clock_now
 from config.settings import get_settings
-from tasks.assignment import NOTICE, department_batches, fan_out_task, register_campaign_task
+from models.tables import DeliveryState
+from tasks.assignment import (
+    NOTICE,
+    department_batches,
+    fan_out_task,
+    load_campaign_task,
+    notice_states_task,
+    register_campaign_task,
+    release_unconfirmed_task,
+)
 from tasks.notification import SendReport, send_batch_task, sendable_batches_task
-
-load_campaign_task = task(name="load-campaign-file", cache_policy=NO_CACHE)(load_campaign_file)
 
 
 @dataclass
@@ -28,14 +33,22 @@ class LaunchSummary:
     assignments_created: int
     messages_planned: int
     absent_codes: list[str]
+    released: int = 0  # unconfirmed messages made sendable again on request
+    unconfirmed: int = 0  # messages a stopped sender may or may not have delivered
     delivery: SendReport = field(default_factory=SendReport)
 
 
-@flow(name="launch", log_prints=True)
-def launch_flow(path: str, now: datetime | None = None) -> LaunchSummary:
+@flow(name="launch")
+def launch_flow(
+    path: str, now: datetime | None = None, resend_unconfirmed: bool = False
+) -> LaunchSummary:
+    """Safe to run again: only what has not been sent is sent."""
     settings = get_settings()
     loaded = load_campaign_task(path)
     registered = register_campaign_task(loaded, clock_now(now))
+    released = 0
+    if resend_unconfirmed:
+        released = release_unconfirmed_task(registered.campaign_id, clock_now(now))
     created = planned = 0
     for batch in department_batches(loaded, settings.batch_size):
         result = fan_out_task(registered.campaign_id, batch, registered.due_at, clock_now(now))
@@ -44,6 +57,7 @@ def launch_flow(path: str, now: datetime | None = None) -> LaunchSummary:
     delivery = SendReport()
     for ids in sendable_batches_task(registered.campaign_id, NOTICE, settings.batch_size):
         delivery.merge(send_batch_task(ids, now))
+    states = notice_states_task(registered.campaign_id)
     campaign = loaded.campaign
     return LaunchSummary(
         slug=campaign.slug,
@@ -55,5 +69,7 @@ def launch_flow(path: str, now: datetime | None = None) -> LaunchSummary:
         assignments_created=created,
         messages_planned=planned,
         absent_codes=registered.absent_codes,
+        released=released,
+        unconfirmed=states.get(DeliveryState.SENDING, 0),
         delivery=delivery,
     )

@@ -49,15 +49,25 @@ def _create(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     SQLModel.metadata.create_all(engine)
     return engine
 
 
+def _sqlite_begin_immediate(conn: Any) -> None:
+    # A deferred transaction that reads, then writes after another process committed, fails
+    # at once with "database is locked" (WAL cannot upgrade a stale snapshot). Taking the
+    # write lock at BEGIN makes concurrent launches queue on the busy timeout instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers (the dashboard, `status`) work while a launch writes; NORMAL sync is
     # safe under WAL and keeps commits cheap.
+    # The driver's own transaction handling is off so that `_sqlite_begin_immediate` decides.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -12,13 +12,23 @@ from sqlalchemy import Connection, Table, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from config.clock import to_utc
-from models.tables import Assignment, Campaign, DeliveryState, Department, LinkToken, Notification
+from models.tables import (
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    DeliveryState,
+    Department,
+    LinkToken,
+    Notification,
+)
 
 CAMPAIGN: Table = Campaign.__table__  # type: ignore[attr-defined]
 DEPARTMENT: Table = Department.__table__  # type: ignore[attr-defined]
 ASSIGNMENT: Table = Assignment.__table__  # type: ignore[attr-defined]
 TOKEN: Table = LinkToken.__table__  # type: ignore[attr-defined]
 NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
+
+UNSENT = (DeliveryState.PENDING, DeliveryState.FAILED)
 
 # SQLite allows 32,766 bound variables per statement; stay well below it.
 CHUNK = 900
@@ -52,9 +62,11 @@ def campaign_by_slug(conn: Connection, slug: str) -> dict[str, Any] | None:
     return _utc(dict(row)) if row else None
 
 
-def insert_campaign(conn: Connection, values: dict[str, Any]) -> int:
-    result = conn.execute(CAMPAIGN.insert().values(**values).returning(CAMPAIGN.c.id))
-    return int(result.scalar_one())
+def insert_campaign(conn: Connection, values: dict[str, Any]) -> int | None:
+    """The new campaign's id, or None when another launch created it a moment ago."""
+    stmt = _insert(conn, CAMPAIGN).values(**values).on_conflict_do_nothing()
+    found = conn.execute(stmt.returning(CAMPAIGN.c.id)).scalar_one_or_none()
+    return int(found) if found is not None else None
 
 
 def update_campaign(conn: Connection, campaign_id: int, values: dict[str, Any]) -> None:
@@ -106,17 +118,36 @@ def department_codes(conn: Connection, campaign_id: int) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
-def mark_departments_absent(conn: Connection, campaign_id: int, codes: Sequence[str]) -> None:
+def mark_departments_absent(
+    conn: Connection, campaign_id: int, codes: Sequence[str], now: datetime
+) -> None:
+    """Departments taken out of the file are kept, and their unsent messages withdrawn."""
     for chunk in _chunks(codes):
         conn.execute(
             update(DEPARTMENT)
             .where(DEPARTMENT.c.campaign_id == campaign_id, DEPARTMENT.c.code.in_(chunk))
             .values(in_file=False)
         )
+        of_absent = (
+            select(ASSIGNMENT.c.id)
+            .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+            .where(DEPARTMENT.c.campaign_id == campaign_id, DEPARTMENT.c.code.in_(chunk))
+        )
+        conn.execute(
+            update(NOTIFICATION)
+            .where(
+                NOTIFICATION.c.assignment_id.in_(of_absent),
+                NOTIFICATION.c.state.in_(UNSENT),
+            )
+            .values(state=DeliveryState.WITHDRAWN, updated_at=now)
+        )
 
 
 def insert_assignments(
-    conn: Connection, campaign_id: int, department_ids: Sequence[int], due_at: datetime,
+    conn: Connection,
+    campaign_id: int,
+    department_ids: Sequence[int],
+    due_at: datetime,
     now: datetime,
 ) -> int:
     """One assignment per department; existing ones are left as they are. Returns new ones."""
@@ -124,7 +155,7 @@ def insert_assignments(
         {
             "campaign_id": campaign_id,
             "department_id": d,
-            "status": "assigned",
+            "status": AssignmentStatus.ASSIGNED,
             "due_at": due_at,
             "created_at": now,
             "updated_at": now,
@@ -182,13 +213,75 @@ def insert_ledger_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
     return _insert_new(conn, NOTIFICATION, rows)
 
 
+def sync_planned(
+    conn: Connection, kind: str, channels: dict[int, list[str]], now: datetime
+) -> None:
+    """Match unsent messages to each assignment's current channels: a channel taken out of
+    the file is withdrawn (a wrong address is not retried for ever), one put back revives."""
+    withdraw: list[int] = []
+    revive: list[int] = []
+    for chunk in _chunks(list(channels)):
+        query = select(
+            NOTIFICATION.c.id,
+            NOTIFICATION.c.assignment_id,
+            NOTIFICATION.c.channel,
+            NOTIFICATION.c.state,
+        ).where(
+            NOTIFICATION.c.assignment_id.in_(chunk),
+            NOTIFICATION.c.kind == kind,
+            NOTIFICATION.c.state.in_([*UNSENT, DeliveryState.WITHDRAWN]),
+        )
+        for row in conn.execute(query):
+            current = row.channel in channels[row.assignment_id]
+            if row.state == DeliveryState.WITHDRAWN and current:
+                revive.append(row.id)
+            elif row.state != DeliveryState.WITHDRAWN and not current:
+                withdraw.append(row.id)
+    for ids, state in ((withdraw, DeliveryState.WITHDRAWN), (revive, DeliveryState.PENDING)):
+        for chunk in _chunks(ids):
+            conn.execute(
+                update(NOTIFICATION)
+                .where(NOTIFICATION.c.id.in_(chunk))
+                .values(state=state, updated_at=now)
+            )
+
+
+def count_by_state(conn: Connection, campaign_id: int, kind: str) -> dict[str, int]:
+    query = (
+        select(NOTIFICATION.c.state, func.count())
+        .where(NOTIFICATION.c.campaign_id == campaign_id, NOTIFICATION.c.kind == kind)
+        .group_by(NOTIFICATION.c.state)
+    )
+    return {state: int(n) for state, n in conn.execute(query)}
+
+
+def release_unconfirmed(conn: Connection, campaign_id: int, kind: str, now: datetime) -> int:
+    """Make messages left `sending` by a sender that died sendable again, on the
+    coordinator's word that no other sender is running."""
+    stmt = (
+        update(NOTIFICATION)
+        .where(
+            NOTIFICATION.c.campaign_id == campaign_id,
+            NOTIFICATION.c.kind == kind,
+            NOTIFICATION.c.state == DeliveryState.SENDING,
+        )
+        .values(
+            state=DeliveryState.FAILED,
+            last_error="unconfirmed: the sender stopped mid-send; resent on request",
+            updated_at=now,
+        )
+        .returning(NOTIFICATION.c.id)
+    )
+    return len(conn.execute(stmt).all())
+
+
 def sendable_ids(conn: Connection, campaign_id: int, kind: str) -> list[int]:
     query = (
         select(NOTIFICATION.c.id)
         .where(
             NOTIFICATION.c.campaign_id == campaign_id,
             NOTIFICATION.c.kind == kind,
-            NOTIFICATION.c.state.in_([DeliveryState.PENDING, DeliveryState.FAILED]),
+            NOTIFICATION.c.state.in_(UNSENT),
         )
         .order_by(NOTIFICATION.c.id)
     )
@@ -204,7 +297,7 @@ def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
             update(NOTIFICATION)
             .where(
                 NOTIFICATION.c.id.in_(chunk),
-                NOTIFICATION.c.state.in_([DeliveryState.PENDING, DeliveryState.FAILED]),
+                NOTIFICATION.c.state.in_(UNSENT),
             )
             .values(
                 state=DeliveryState.SENDING,
@@ -230,6 +323,7 @@ class Outgoing:
     department_name: str
     duties: list[str]
     salt: str | None
+    token_hash: str | None
     slug: str
     campaign_spec: dict[str, Any]
 
@@ -246,10 +340,17 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
     for chunk in _chunks(ids):
         query = (
             select(
-                NOTIFICATION.c.id, NOTIFICATION.c.kind, NOTIFICATION.c.channel,
-                NOTIFICATION.c.campaign_id, ASSIGNMENT.c.id.label("assignment_id"),
-                ASSIGNMENT.c.due_at, DEPARTMENT.c.code, DEPARTMENT.c.name, DEPARTMENT.c.duties,
+                NOTIFICATION.c.id,
+                NOTIFICATION.c.kind,
+                NOTIFICATION.c.channel,
+                NOTIFICATION.c.campaign_id,
+                ASSIGNMENT.c.id.label("assignment_id"),
+                ASSIGNMENT.c.due_at,
+                DEPARTMENT.c.code,
+                DEPARTMENT.c.name,
+                DEPARTMENT.c.duties,
                 TOKEN.c.salt,
+                TOKEN.c.token_hash,
             )
             .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
             .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
@@ -267,10 +368,18 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
             slug, spec = specs[row.campaign_id]
             out.append(
                 Outgoing(
-                    notification_id=int(row.id), kind=row.kind, channel=row.channel,
-                    assignment_id=int(row.assignment_id), due_at=to_utc(row.due_at),
-                    department_code=row.code, department_name=row.name, duties=list(row.duties),
-                    salt=row.salt, slug=slug, campaign_spec=spec,
+                    notification_id=int(row.id),
+                    kind=row.kind,
+                    channel=row.channel,
+                    assignment_id=int(row.assignment_id),
+                    due_at=to_utc(row.due_at),
+                    department_code=row.code,
+                    department_name=row.name,
+                    duties=list(row.duties),
+                    salt=row.salt,
+                    token_hash=row.token_hash,
+                    slug=slug,
+                    campaign_spec=spec,
                 )
             )
     return out
@@ -314,9 +423,16 @@ def status_rows(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
     )
     query = (
         select(
-            DEPARTMENT.c.code, DEPARTMENT.c.name, DEPARTMENT.c.in_file, ASSIGNMENT.c.status,
-            ASSIGNMENT.c.due_at, counts.c.sent, counts.c.failed, counts.c.pending,
-            counts.c.unconfirmed, counts.c.last_error,
+            DEPARTMENT.c.code,
+            DEPARTMENT.c.name,
+            DEPARTMENT.c.in_file,
+            ASSIGNMENT.c.status,
+            ASSIGNMENT.c.due_at,
+            counts.c.sent,
+            counts.c.failed,
+            counts.c.pending,
+            counts.c.unconfirmed,
+            counts.c.last_error,
         )
         .join(ASSIGNMENT, ASSIGNMENT.c.department_id == DEPARTMENT.c.id)
         .outerjoin(counts, counts.c.assignment_id == ASSIGNMENT.c.id)
@@ -337,16 +453,5 @@ def _state_is(state: str) -> Any:
     return case((NOTIFICATION.c.state == state, 1), else_=0)
 
 
-def notification_states(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for chunk in _chunks(ids):
-        query = select(NOTIFICATION.c.id, NOTIFICATION.c.state).where(
-            NOTIFICATION.c.id.in_(chunk)
-        )
-        out.update({int(i): s for i, s in conn.execute(query)})
-    return out
-
-
 def _utc(row: dict[str, Any]) -> dict[str, Any]:
     return {k: to_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
-

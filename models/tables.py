@@ -27,6 +27,7 @@ class DeliveryState(StrEnum):
     SENDING = "sending"  # claimed by a sender; unconfirmed if the sender died mid-send
     SENT = "sent"
     FAILED = "failed"  # with its reason; retried by the next run
+    WITHDRAWN = "withdrawn"  # not sent: its channel or department left the campaign file
 
 
 class Campaign(SQLModel, table=True):
@@ -37,7 +38,6 @@ class Campaign(SQLModel, table=True):
     due_at: datetime = _utc_column()
     launched_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
-    status: str = Field(default="open", max_length=16)
     source_path: str
     # The validated campaign file, so later messages (reminders, reports) render from the same
     # facts the notice was sent with.
@@ -73,7 +73,7 @@ class Assignment(SQLModel, table=True):
 class LinkToken(SQLModel, table=True):
     """A department's personal link. Only the SHA-256 of the token is stored; the token itself
     is HMAC(secret key, salt), so it can be rebuilt for a later message by a process holding
-    the key, and by no one who holds only the database."""
+    the key, and by no one who holds only the database (see `tasks.tokens.secret_key`)."""
 
     id: int | None = Field(default=None, primary_key=True)
     assignment_id: int = Field(foreign_key="assignment.id", index=True)

@@ -53,4 +53,4 @@ def install() -> None:
     shim.__dict__.update(ssl.__dict__)
     shim.create_default_context = _LazyContext  # type: ignore[attr-defined]
     shim._duban = True  # type: ignore[attr-defined]
-    base.ssl = shim  # type: ignore[attr-defined]
+    base.ssl = shim

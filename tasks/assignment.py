@@ -11,10 +11,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from config.campaign import Campaign
-from config.campaign_file import CampaignFile, check_due_after
+from config.campaign_file import CampaignFile, check_due_after, load_campaign_file
 from config.clock import end_of_day, to_utc
 from models import queries as q
 from models.db import get_engine
+from models.tables import DeliveryState
 from tasks.tokens import derive_token, new_salt, secret_key, token_hash
 
 NOTICE = "notice"
@@ -46,37 +47,48 @@ def due_instant(campaign: Campaign) -> datetime:
     return end_of_day(campaign.due, campaign.timezone)
 
 
+def check_deadline(loaded: CampaignFile, now: datetime) -> None:
+    """The deadline check of `register_campaign`, read-only, for a command to run before it
+    starts a flow."""
+    with get_engine().connect() as conn:
+        existing = q.campaign_by_slug(conn, loaded.campaign.slug)
+    check_due_after(
+        loaded, due_instant(loaded.campaign), existing["launched_at"] if existing else now
+    )
+
+
 def register_campaign(loaded: CampaignFile, now: datetime) -> Registered:
     """Create the campaign, or refresh it from the file; checks the deadline before writing."""
     campaign = loaded.campaign
     due_at = due_instant(campaign)
     engine = get_engine()
+    values: dict[str, Any] = {
+        "title": campaign.title,
+        "timezone": campaign.timezone,
+        "due_at": due_at,
+        "updated_at": now,
+        "source_path": str(loaded.path),
+        "spec": campaign.model_dump(mode="json", exclude={"departments"}),
+    }
     with engine.begin() as conn:
         existing = q.campaign_by_slug(conn, campaign.slug)
-        launched_at = existing["launched_at"] if existing else now
-        check_due_after(loaded, due_at, launched_at)
-        values: dict[str, Any] = {
-            "title": campaign.title,
-            "timezone": campaign.timezone,
-            "due_at": due_at,
-            "updated_at": now,
-            "source_path": str(loaded.path),
-            "spec": campaign.model_dump(mode="json", exclude={"departments"}),
-        }
         if existing is None:
-            campaign_id = q.insert_campaign(
-                conn, {**values, "slug": campaign.slug, "launched_at": now, "status": "open"}
-            )
-            absent: list[str] = []
-        else:
-            campaign_id = int(existing["id"])
-            q.update_campaign(conn, campaign_id, values)
-            if existing["due_at"] != due_at:
-                q.move_open_deadlines(conn, campaign_id, existing["due_at"], due_at, now)
-            listed = {d.code for d in campaign.departments}
-            absent = sorted(set(q.department_codes(conn, campaign_id)) - listed)
-            q.mark_departments_absent(conn, campaign_id, absent)
-    return Registered(campaign_id, due_at, existing is None, absent)
+            check_due_after(loaded, due_at, now)
+            new_id = q.insert_campaign(conn, {**values, "slug": campaign.slug, "launched_at": now})
+            if new_id is not None:
+                return Registered(new_id, due_at, True, [])
+            # Another launch of the same campaign created it a moment ago: update that one.
+            existing = q.campaign_by_slug(conn, campaign.slug)
+            assert existing is not None
+        check_due_after(loaded, due_at, existing["launched_at"])
+        campaign_id = int(existing["id"])
+        q.update_campaign(conn, campaign_id, values)
+        if existing["due_at"] != due_at:
+            q.move_open_deadlines(conn, campaign_id, existing["due_at"], due_at, now)
+        listed = {d.code for d in campaign.departments}
+        absent = sorted(set(q.department_codes(conn, campaign_id)) - listed)
+        q.mark_departments_absent(conn, campaign_id, absent, now)
+    return Registered(campaign_id, due_at, False, absent)
 
 
 def fan_out(
@@ -122,19 +134,21 @@ def fan_out(
                     }
                 )
         q.insert_tokens(conn, tokens)
+        channels = {by_department[ids[d["code"]]]: d["notify"] for d in departments}
+        q.sync_planned(conn, NOTICE, channels, now)
         ledger = [
             {
                 "campaign_id": campaign_id,
-                "assignment_id": by_department[ids[d["code"]]],
+                "assignment_id": assignment_id,
                 "kind": NOTICE,
                 "channel": channel,
-                "state": "pending",
+                "state": DeliveryState.PENDING,
                 "attempts": 0,
                 "created_at": now,
                 "updated_at": now,
             }
-            for d in departments
-            for channel in d["notify"]
+            for assignment_id, notify in channels.items()
+            for channel in notify
         ]
         planned = q.insert_ledger_rows(conn, ledger)
     return BatchResult(created, planned)
@@ -150,5 +164,20 @@ def department_batches(loaded: CampaignFile, size: int) -> list[list[dict[str, A
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
+def release_unconfirmed(campaign_id: int, now: datetime) -> int:
+    with get_engine().begin() as conn:
+        return q.release_unconfirmed(conn, campaign_id, NOTICE, now)
+
+
+def notice_states(campaign_id: int) -> dict[str, int]:
+    with get_engine().connect() as conn:
+        return q.count_by_state(conn, campaign_id, NOTICE)
+
+
+load_campaign_task = task(name="load-campaign-file", cache_policy=NO_CACHE)(load_campaign_file)
+release_unconfirmed_task = task(name="release-unconfirmed", cache_policy=NO_CACHE)(
+    release_unconfirmed
+)
+notice_states_task = task(name="count-notices", cache_policy=NO_CACHE)(notice_states)
 register_campaign_task = task(name="register-campaign", cache_policy=NO_CACHE)(register_campaign)
 fan_out_task = task(name="fan-out-assignments", cache_policy=NO_CACHE)(fan_out)

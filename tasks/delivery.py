@@ -7,6 +7,7 @@ collects those log lines so that each failure in a pool of senders is recorded w
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,15 +97,21 @@ def send_apprise(url: str, title: str, body: str) -> Delivery:
         plugin.request_rate_per_sec = 0
         ok = bool(plugin.notify(body=body, title=title, body_format=NotifyFormat.TEXT))
     except Exception as exc:  # a plugin bug must fail this message, not the whole batch
-        ok = False
         _log.stop()
         return Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
     lines = _log.stop()
     if ok:
         return Delivery(ok=True)
-    return Delivery(ok=False, error=_reason(lines))
+    return Delivery(ok=False, error=reason_from_log(lines))
 
 
-def _reason(lines: list[str]) -> str:
-    """The warning and the underlying exception, as Apprise logged them."""
-    return " | ".join(line.strip() for line in lines[-3:])[:1000] or "the channel refused it"
+# Webhook keys ride in URL paths and query strings (WeCom `?key=`, DingTalk
+# `?access_token=`); exception texts quote them ("Max retries exceeded with url: /send?key=…").
+_URL_TAIL = re.compile(r"((?:[a-z][a-z0-9+.-]*://)?[^\s/'\"]*)(/[^\s'\"]*|\?[^\s'\"]*)", re.I)
+
+
+def reason_from_log(lines: list[str]) -> str:
+    """The warning and the underlying exception as Apprise logged them, with every URL path
+    and query cut off so that a stored or printed reason never carries a channel's secret."""
+    text = " | ".join(line.strip() for line in lines[-3:])[:1000]
+    return _URL_TAIL.sub(lambda m: m.group(1) + "/…", text) or "the channel refused it"

@@ -22,7 +22,7 @@ from models import queries as q
 from models.db import get_engine
 from tasks.delivery import Delivery, deliver
 from tasks.rendering import render_notice
-from tasks.tokens import derive_token, link_for, secret_key
+from tasks.tokens import derive_token, link_for, secret_key, token_hash
 
 # Results are written in small groups: few commits, and little lost to a crash.
 RECORD_EVERY = 100
@@ -86,9 +86,20 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
     def send_one(item: q.Outgoing) -> Delivery:
         if item.salt is None:
             return Delivery(ok=False, error="the department has no live link (revoked)")
-        link = link_for(derive_token(key, item.salt))
+        token = derive_token(key, item.salt)
+        if token_hash(token) != item.token_hash:
+            return Delivery(
+                ok=False,
+                error="the link key (DUBAN_SECRET_KEY or secret.key) is not the one this link "
+                "was made with; restore it, or the department's link would not open",
+            )
+        link = link_for(token)
         message = render_notice(
-            item.campaign_spec, item.department_name, item.duties, item.due_at, link,
+            item.campaign_spec,
+            item.department_name,
+            item.duties,
+            item.due_at,
+            link,
             clock_now(now),
         )
         name = f"{item.department_code}-{item.kind}-{item.notification_id}"
@@ -121,8 +132,10 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
                 if result.outbox_path is not None:
                     report.outbox.append(
                         OutboxCopy(
-                            item.department_code, item.department_name,
-                            link_for(derive_token(key, item.salt or "")), str(result.outbox_path),
+                            item.department_code,
+                            item.department_name,
+                            link_for(derive_token(key, item.salt or "")),
+                            str(result.outbox_path),
                         )
                     )
             else:

@@ -39,22 +39,30 @@ def link_for(token: str, settings: Settings | None = None) -> str:
 
 
 def secret_key(settings: Settings | None = None) -> bytes:
-    """The installation's link key: from the setting, else a key file created on first use."""
+    """The installation's link key: from the setting, else a key file created on first use.
+
+    The key file sits in the data folder for a one-machine install; where the database is
+    shared or backed up separately, set `DUBAN_SECRET_KEY` and keep it out of that folder.
+    """
     settings = settings or get_settings()
     if settings.secret_key:
         return settings.secret_key.encode("utf-8")
     path = Path(settings.data_dir) / KEY_FILE
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    try:
-        # O_EXCL: two processes starting at once agree on whichever key was written first.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return bytes.fromhex(path.read_text().strip())
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
-    return bytes.fromhex(key)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{KEY_FILE}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            # link() fails if the file exists: of two processes starting at once, the first
+            # key written wins, and no one ever reads a half-written file.
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    key = bytes.fromhex(path.read_text().strip())
+    if len(key) < 32:
+        raise RuntimeError(f"{path}: the link key is damaged (expected 64 hex digits)")
+    return key

@@ -10,15 +10,15 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
-from sqlmodel import SQLModel  # noqa: E402
+import pytest
+from sqlmodel import SQLModel
 
-from config.settings import get_settings  # noqa: E402
-from models.db import dispose_engines, get_engine  # noqa: E402
-from tests.receivers import HttpReceiver, SmtpReceiver  # noqa: E402
+from config.settings import get_settings
+from models.db import dispose_engines, get_engine
+from tests.receivers import HttpReceiver, SmtpReceiver
 
 TEST_DATABASE_URL = os.environ.get("DUBAN_TEST_DATABASE_URL")
 

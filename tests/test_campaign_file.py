@@ -26,33 +26,101 @@ departments:
 
 # (case, text, line, field, words in the message)
 BAD = [
-    ("malformed YAML", GOOD.replace("notify: [a@county.test]", "notify: [a@county.test"),
-     8, "", "malformed YAML"),
-    ("unknown key", GOOD.replace("due: 2021-09-30", "due: 2021-09-30\ndeadline: 2021-09-30"),
-     4, "deadline", "unknown key"),
-    ("unknown key in a department", GOOD.replace("    name: 甲局", "    name: 甲局\n    emial: x"),
-     7, "departments[0].emial", "unknown key"),
+    (
+        "malformed YAML",
+        GOOD.replace("notify: [a@county.test]", "notify: [a@county.test"),
+        8,
+        "",
+        "malformed YAML",
+    ),
+    (
+        "unknown key",
+        GOOD.replace("due: 2021-09-30", "due: 2021-09-30\ndeadline: 2021-09-30"),
+        4,
+        "deadline",
+        "unknown key",
+    ),
+    (
+        "unknown key in a department",
+        GOOD.replace("    name: 甲局", "    name: 甲局\n    emial: x"),
+        7,
+        "departments[0].emial",
+        "unknown key",
+    ),
     ("missing required key", GOOD.replace("title: 测试活动\n", ""), 1, "title", "required"),
-    ("missing department name", GOOD.replace("    name: 乙局\n", ""), 8, "departments[1].name",
-     "required"),
-    ("duplicate department code", GOOD.replace("code: b", "code: a"), 8, "departments[1].code",
-     "duplicate department code 'a' (first used on line 5)"),
-    ("date that does not exist", GOOD.replace("2021-09-30", "2021-02-30"), 3, "due",
-     "'2021-02-30'"),
-    ("malformed Apprise URL", GOOD.replace("json://127.0.0.1:9/hook", "jsn://127.0.0.1/hook"),
-     10, "departments[1].notify[0]", "not a valid Apprise URL"),
-    ("Apprise URL with no target", GOOD.replace("json://127.0.0.1:9/hook", "mailto://"),
-     10, "departments[1].notify[0]", "not a valid Apprise URL"),
-    ("department with no channel", GOOD.replace("notify: [a@county.test]", "notify: []"),
-     7, "departments[0].notify", "no channel"),
-    ("department without notify", GOOD.replace("    notify: [a@county.test]\n", ""),
-     5, "departments[0].notify", "required"),
-    ("tag that no channel defines", GOOD.replace("[a@county.test]", "[leaders]"),
-     7, "departments[0].notify[0]", "'leaders'"),
-    ("duplicate key", GOOD.replace("title: 测试活动", "title: 测试活动\ntitle: 另一个"),
-     3, "title", "appears twice"),
+    (
+        "missing department name",
+        GOOD.replace("    name: 乙局\n", ""),
+        8,
+        "departments[1].name",
+        "required",
+    ),
+    (
+        "duplicate department code",
+        GOOD.replace("code: b", "code: a"),
+        8,
+        "departments[1].code",
+        "duplicate department code 'a' (first used on line 5)",
+    ),
+    (
+        "date that does not exist",
+        GOOD.replace("2021-09-30", "2021-02-30"),
+        3,
+        "due",
+        "'2021-02-30'",
+    ),
+    (
+        "malformed Apprise URL",
+        GOOD.replace("json://127.0.0.1:9/hook", "jsn://127.0.0.1/hook"),
+        10,
+        "departments[1].notify[0]",
+        "not a valid Apprise URL",
+    ),
+    (
+        "Apprise URL with no target",
+        GOOD.replace("json://127.0.0.1:9/hook", "mailto://"),
+        10,
+        "departments[1].notify[0]",
+        "not a valid Apprise URL",
+    ),
+    (
+        "department with no channel",
+        GOOD.replace("notify: [a@county.test]", "notify: []"),
+        7,
+        "departments[0].notify",
+        "no channel",
+    ),
+    (
+        "department without notify",
+        GOOD.replace("    notify: [a@county.test]\n", ""),
+        5,
+        "departments[0].notify",
+        "required",
+    ),
+    (
+        "tag that no channel defines",
+        GOOD.replace("[a@county.test]", "[leaders]"),
+        7,
+        "departments[0].notify[0]",
+        "'leaders'",
+    ),
+    (
+        "duplicate key",
+        GOOD.replace("title: 测试活动", "title: 测试活动\ntitle: 另一个"),
+        3,
+        "title",
+        "appears twice",
+    ),
     ("unknown timezone", GOOD + "timezone: Asia/Beijing\n", 11, "timezone", "unknown timezone"),
     ("bad slug", GOOD.replace("county-2021", "County 2021"), 1, "slug", "'County 2021'"),
+    ("key that is not a word", GOOD + "[a, b]: 1\n", 11, "", "a key must be a plain word"),
+    (
+        "time that does not exist",
+        GOOD.replace("2021-09-30", "2021-09-30T25:00"),
+        3,
+        "due",
+        "not a date (2021-09-30) or a date and time",
+    ),
 ]
 
 
@@ -109,8 +177,35 @@ def test_the_shipped_examples_are_valid() -> None:
     assert str(datian.due) == "2021-09-30"
     national = load_campaign_file(EXAMPLES / "national-plan.yaml").campaign
     assert national.theme == "提升供给质量 建设质量强国"
-    tagged = [d for d in national.departments if any("@" not in n for n in d.notify)]
-    assert tagged and all(len(national.resolve(d.notify)) >= 1 for d in tagged)
+    (tagged,) = [d for d in national.departments if d.notify == ["provincial-offices"]]
+    assert national.resolve(tagged.notify) == national.channels["provincial-offices"]
+    assert len(national.channels["provincial-offices"]) == 2
+
+
+def test_values_are_read_as_written() -> None:
+    from config.campaign_file import parse_campaign
+
+    text = GOOD.replace("code: a", "code: 010").replace("code: b", "code: yes")
+    text = text.replace("due: 2021-09-30", "due: 2021-09-30T00:00")
+    campaign = parse_campaign(text).campaign
+    assert [d.code for d in campaign.departments] == ["010", "yes"]  # not 8 and True
+    assert str(campaign.due) == "2021-09-30 00:00:00"  # midnight stays midnight
+
+
+def test_a_bad_edit_of_a_launched_campaign_changes_nothing(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD)
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    before = snapshot()
+    assert before["assignment"]
+    for broken in (
+        GOOD.replace("2021-09-30", "2021-09-01"),  # now before the launch
+        GOOD.replace("code: b", "code: a"),
+        GOOD.replace("[a@county.test]", "[a@county.test, nope://x]"),
+    ):
+        path.write_text(broken, encoding="utf-8")
+        with pytest.raises(CampaignFileError):
+            launch_flow(path=str(path), now=parse_instant("2021-09-14T09:00+08:00"))
+        assert snapshot() == before
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.campaigns import DATIAN, LAUNCH_DAY, dept, links_in, write_campaign
-from tests.receivers import free_port
+from tests.receivers import SmtpReceiver, free_port
 
 SLUG = "datian-quality-month-2021"
 
@@ -23,7 +23,10 @@ def duban(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.Com
     env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
 
 
@@ -63,8 +66,10 @@ def test_launch_the_example_to_the_outbox_then_status(duban_env: Path) -> None:
 
 def test_bad_file_exits_2_and_a_failed_notice_exits_1(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(DATIAN.read_text(encoding="utf-8").replace("due: 2021-09-30", "due: 2021-09-31"),
-                   encoding="utf-8")
+    bad.write_text(
+        DATIAN.read_text(encoding="utf-8").replace("due: 2021-09-30", "due: 2021-09-31"),
+        encoding="utf-8",
+    )
     result = duban("launch", str(bad), "--now", LAUNCH_DAY)
     assert result.returncode == 2
     assert f"{bad}:" in result.stderr and ": due: '2021-09-31'" in result.stderr
@@ -82,3 +87,38 @@ def test_bad_file_exits_2_and_a_failed_notice_exits_1(tmp_path: Path) -> None:
 
     assert duban("status", "no-such-campaign").returncode == 2
     assert duban("launch", str(path), "--now", "yesterday").returncode == 2
+
+
+def test_duban_now_sets_the_clock_and_a_past_deadline_is_refused(tmp_path: Path) -> None:
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test")])
+    late = duban("launch", str(path), env_extra={"DUBAN_NOW": "2021-10-08T09:00"})
+    assert late.returncode == 2
+    assert f"{path}:" in late.stderr and ": due: the deadline 2021-09-30 is before" in late.stderr
+    assert "2021年10月8日（星期五）09:00" in late.stderr  # read in Asia/Shanghai, shown so
+    assert "Traceback" not in late.stderr
+
+    ok = duban("launch", str(path), env_extra={"DUBAN_NOW": "2021-09-13T09:00"})
+    assert ok.returncode == 0, ok.stderr
+    (row,) = json.loads(
+        duban(
+            "status", "test-campaign", "--json", env_extra={"DUBAN_NOW": "2021-09-30T23:00"}
+        ).stdout
+    )
+    assert row["seconds_left"] == 59 * 60 + 59
+
+
+def test_two_launches_started_together_send_each_notice_once(
+    tmp_path: Path, smtp: SmtpReceiver
+) -> None:
+    departments = [dept(f"d{i:02d}", smtp.url(f"d{i:02d}@county.test")) for i in range(30)]
+    path = write_campaign(tmp_path / "c.yaml", departments)
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    command = [sys.executable, "-m", "cli.main", "launch", str(path), "--now", LAUNCH_DAY]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) for _ in "ab"]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sorted(m.rcpt[0] for m in smtp.mails) == sorted(
+        f"d{i:02d}@county.test" for i in range(30)
+    )

@@ -20,8 +20,11 @@ NOW = parse_instant(LAUNCH_DAY)
 def _mixed_departments(smtp: SmtpReceiver, http: HttpReceiver, n: int) -> list[dict]:
     """Half by e-mail through the SMTP server, half by a JSON webhook."""
     return [
-        dept(f"d{i:02d}", smtp.url(f"d{i:02d}@county.test") if i % 2 else http.url(f"ok/d{i:02d}"),
-             duties=[f"第{i}项任务：开展质量宣传。"])
+        dept(
+            f"d{i:02d}",
+            smtp.url(f"d{i:02d}@county.test") if i % 2 else http.url(f"ok/d{i:02d}"),
+            duties=[f"第{i}项任务：开展质量宣传。"],
+        )
         for i in range(n)
     ]
 
@@ -66,8 +69,10 @@ def test_every_department_gets_one_notice_with_its_own_link(
             ).all()
         )
         dump = " ".join(
-            str(v) for t in ("linktoken", "notification", "assignment", "campaign")
-            for row in conn.execute(text(f"SELECT * FROM {t}")) for v in row
+            str(v)
+            for t in ("linktoken", "notification", "assignment", "campaign")
+            for row in conn.execute(text(f"SELECT * FROM {t}"))
+            for v in row
         )
     assert hashes == {code: token_hash(token) for code, token in links.items()}
     assert not any(token in dump for token in links.values())  # only hashes are stored
@@ -127,7 +132,10 @@ def test_refusing_and_stalled_channels_fail_with_reason_and_are_retried(
             ).all()
         )
     assert rows == {
-        "good1": "sent:1", "good2": "sent:1", "refuse": "failed:1", "slow": "failed:1",
+        "good1": "sent:1",
+        "good2": "sent:1",
+        "refuse": "failed:1",
+        "slow": "failed:1",
         "nosmtp": "failed:1",
     }
 
@@ -151,7 +159,8 @@ def test_two_launches_at_once_send_each_notice_once(tmp_path: Path, smtp: SmtpRe
     assert len(smtp.mails) == 40
     with get_engine().begin() as conn:  # as if the launch had been stopped before sending
         conn.execute(text("UPDATE notification SET state = 'pending'"))
-    ids = [i for (i,) in get_engine().connect().execute(text("SELECT id FROM notification"))]
+    with get_engine().connect() as conn:
+        ids = [i for (i,) in conn.execute(text("SELECT id FROM notification"))]
     with ThreadPoolExecutor(2) as pool:
         reports = list(pool.map(lambda _: send_batch(ids, NOW), range(2)))
     assert sum(r.sent for r in reports) == 40
@@ -172,8 +181,11 @@ def test_email_addresses_go_through_the_relay_when_one_is_set(
     )
     summary = launch_flow(path=str(path), now=NOW)
     assert summary.delivery.sent == 3 and not summary.delivery.outbox
-    assert {r for m in smtp.mails for r in m.rcpt} == {"a@county.test", "b@county.test",
-                                                      "b2@county.test"}
+    assert {r for m in smtp.mails for r in m.rcpt} == {
+        "a@county.test",
+        "b@county.test",
+        "b2@county.test",
+    }
     # Both of b's addresses carry the same personal link.
     assert links_in(smtp.to("b@county.test")[0].body) == links_in(smtp.to("b2@county.test")[0].body)
 
@@ -198,3 +210,125 @@ def _closed_port() -> int:
     from tests.receivers import free_port
 
     return free_port()
+
+
+def _ledger() -> dict[str, str]:
+    with get_engine().connect() as conn:
+        return {
+            f"{code}:{channel}": state
+            for code, channel, state in conn.execute(
+                text(
+                    "SELECT d.code, n.channel, n.state FROM notification n "
+                    "JOIN assignment a ON a.id = n.assignment_id "
+                    "JOIN department d ON d.id = a.department_id"
+                )
+            )
+        }
+
+
+def test_a_corrected_address_replaces_the_failed_one(tmp_path: Path, smtp: SmtpReceiver) -> None:
+    wrong = f"mailto://127.0.0.1:{_closed_port()}?from=a@duban.test&to=x@county.test"
+    departments = [dept("a", smtp.url("a@county.test")), dept("x", wrong)]
+    path = write_campaign(tmp_path / "c.yaml", departments)
+    assert len(launch_flow(path=str(path), now=NOW).delivery.failed) == 1
+
+    departments[1] = dept("x", smtp.url("x@county.test"))
+    write_campaign(path, departments)
+    fixed = launch_flow(path=str(path), now=NOW)
+    assert fixed.delivery.sent == 1 and not fixed.delivery.failed
+    assert len(smtp.to("x@county.test")) == 1 and len(smtp.to("a@county.test")) == 1
+    assert _ledger()[f"x:{wrong}"] == "withdrawn"
+
+    again = launch_flow(path=str(path), now=NOW)  # the wrong address is not tried again
+    assert again.delivery.sent == 0 and not again.delivery.failed
+
+
+def test_a_department_taken_out_of_the_file_is_kept_and_not_notified(
+    tmp_path: Path, http: HttpReceiver
+) -> None:
+    from tasks.status import campaign_status
+
+    departments = [dept("a", http.url("ok/a")), dept("gone", http.url("refuse/gone"))]
+    path = write_campaign(tmp_path / "c.yaml", departments)
+    launch_flow(path=str(path), now=NOW)
+    write_campaign(path, departments[:1])
+    http.refusing = False
+    summary = launch_flow(path=str(path), now=NOW)
+    assert summary.absent_codes == ["gone"]
+    assert summary.delivery.sent == 0 and not summary.delivery.failed
+    assert http.to("refuse/gone") == []
+    rows = {r.code: r for r in campaign_status("test-campaign", NOW).rows}
+    assert not rows["gone"].in_file and rows["a"].in_file
+
+    write_campaign(path, departments)  # put back: its notice is due again
+    back = launch_flow(path=str(path), now=NOW)
+    assert back.delivery.sent == 1 and len(http.to("refuse/gone")) == 1
+
+
+def test_a_new_deadline_moves_every_assignment_still_on_the_old_one(tmp_path: Path) -> None:
+    from tasks.status import campaign_status
+
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test")])
+    launch_flow(path=str(path), now=NOW)
+    write_campaign(path, [dept("a", "a@county.test"), dept("b", "b@county.test")], due="2021-10-15")
+    launch_flow(path=str(path), now=NOW)
+    rows = campaign_status("test-campaign", NOW).rows
+    assert [r.due for r in rows] == ["2021-10-15T23:59:59+08:00"] * 2
+
+
+def test_a_secret_in_a_channel_never_reaches_the_recorded_reason(tmp_path: Path) -> None:
+    from tasks.status import campaign_status
+
+    secret = "S3CRETKEY0123456789"
+    url = f"json://127.0.0.1:{_closed_port()}/cgi-bin/webhook/send?key={secret}&cto=1"
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", url)])
+    summary = launch_flow(path=str(path), now=NOW)
+    (failure,) = summary.delivery.failed
+    assert "refused" in failure.reason.lower()
+    assert secret not in failure.reason
+    (row,) = campaign_status("test-campaign", NOW).rows
+    assert row.last_error and secret not in row.last_error
+
+
+def test_an_unconfirmed_notice_is_not_resent_unless_asked(
+    tmp_path: Path, smtp: SmtpReceiver
+) -> None:
+    from models import queries as q
+    from tasks.status import campaign_status
+
+    path = write_campaign(
+        tmp_path / "c.yaml",
+        [dept("a", smtp.url("a@county.test")), dept("b", smtp.url("b@county.test"))],
+    )
+    launch_flow(path=str(path), now=NOW)
+    with get_engine().begin() as conn:
+        # As a launch killed after sending b's notice and before recording it leaves it.
+        conn.execute(text("UPDATE notification SET state = 'pending' WHERE channel LIKE '%to=b@%'"))
+        (bid,) = conn.execute(text("SELECT id FROM notification WHERE state = 'pending'")).one()
+        assert q.claim(conn, [bid], NOW) == [bid]
+
+    again = launch_flow(path=str(path), now=NOW)
+    assert again.delivery.sent == 0 and again.unconfirmed == 1
+    assert len(smtp.to("b@county.test")) == 1
+    rows = {r.code: r for r in campaign_status("test-campaign", NOW).rows}
+    assert rows["b"].notices_unconfirmed == 1
+
+    resent = launch_flow(path=str(path), now=NOW, resend_unconfirmed=True)
+    assert (resent.released, resent.delivery.sent, resent.unconfirmed) == (1, 1, 0)
+    assert len(smtp.to("b@county.test")) == 2
+
+
+def test_a_changed_link_key_fails_the_notice_instead_of_sending_a_dead_link(
+    tmp_path: Path, http: HttpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config.settings import get_settings
+
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", http.url("refuse/a"))])
+    launch_flow(path=str(path), now=NOW)
+    monkeypatch.setenv("DUBAN_SECRET_KEY", "another-key-of-at-least-32-characters!")
+    get_settings.cache_clear()
+    http.refusing = False
+    retry = launch_flow(path=str(path), now=NOW)
+    (failure,) = retry.delivery.failed
+    assert "link key" in failure.reason
+    assert http.to("refuse/a") == []
