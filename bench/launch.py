@@ -175,7 +175,7 @@ def phase_send(url: str) -> dict[str, Any]:
     from config.settings import get_settings
     from models.db import get_engine
     from models.queries import NOTIFICATION
-    from tasks.assignment import NOTICE
+    from models.tables import NOTICE
     from tasks.notification import send_batch, sendable_batches
 
     with get_engine(url).connect() as conn:

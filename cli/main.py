@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     launch.set_defaults(handler=_launch)
 
+    monitor = sub.add_parser("monitor", help="one pass: send the reminders that are due")
+    monitor.add_argument("--now", help="ISO-8601 instant to use as the current time")
+    monitor.set_defaults(handler=_monitor)
+
     status = sub.add_parser("status", help="one row per department of a campaign")
     status.add_argument("campaign", help="the campaign's slug")
     status.add_argument("--json", action="store_true", help="print a JSON list of objects")
@@ -132,6 +136,25 @@ def _launch(args: argparse.Namespace, now: datetime | None) -> int:
             print(f"  {failure.department_code}  {redact(failure.channel)}: {failure.reason}")
     database = _db_label(settings.resolved_database_url())
     print(f"\nNext: duban status {summary.slug}   (database: {database})")
+    return EXIT_FAILED_SENDS if delivery.failed else EXIT_OK
+
+
+def _monitor(args: argparse.Namespace, now: datetime | None) -> int:
+    from flows.monitor import monitor_flow
+
+    summary = monitor_flow(now=now)
+    print()
+    print(f"Monitor pass at {summary.at:%Y-%m-%d %H:%M} UTC")
+    for plan in summary.campaigns:
+        if not plan.in_office_hours:
+            print(f"  {plan.slug}: outside office hours, nothing sent (held until they open)")
+            continue
+        rungs = ", ".join(f"{n} {name}" for name, n in sorted(plan.by_rung.items())) or "none due"
+        print(f"  {plan.slug}: {rungs}; {plan.planned} new message(s), {plan.withdrawn} withdrawn")
+    delivery = summary.delivery
+    print(f"  sent {delivery.sent}, failed {len(delivery.failed)} (retried with backoff)")
+    for failure in delivery.failed:
+        print(f"    {failure.department_code}  {redact(failure.channel)}: {failure.reason}")
     return EXIT_FAILED_SENDS if delivery.failed else EXIT_OK
 
 

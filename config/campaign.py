@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from config.channels import channel_problem
+from config.ladder import DEFAULT_LADDER, OfficeHours, Rung
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,79}$"
@@ -64,6 +65,7 @@ class Department(Strict):
     person: str | None = None
     phone: str | None = None
     duties: list[Text] = Field(default_factory=list)
+    head: Contact | None = None  # the department's head: told when the ladder escalates
 
 
 class Period(Strict):
@@ -96,6 +98,18 @@ class Campaign(Strict):
     common_duties: list[Text] = Field(default_factory=list)
     requirements: Requirements = Field(default_factory=Requirements)
     channels: dict[str, list[Channel]] = Field(default_factory=dict)
+    leaders: Contact | None = None  # the leadership group (领导小组), told on escalation
+    office_hours: OfficeHours = Field(default_factory=OfficeHours)
+    escalation: list[Rung] = Field(default_factory=lambda: list(DEFAULT_LADDER), min_length=1)
+
+    @field_validator("escalation")
+    @classmethod
+    def _unique_rungs(cls, value: list[Rung]) -> list[Rung]:
+        names = [r.name for r in value]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"rung name {name!r} is used twice")
+        return value
 
     @field_validator("due", mode="before")
     @classmethod

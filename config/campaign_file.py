@@ -7,7 +7,6 @@ so that a coordinator can fix the file without reading a traceback. Nothing is w
 from __future__ import annotations
 
 import gc
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -163,37 +162,40 @@ def _schema_problems(root: yaml.Node, exc: ValidationError) -> list[Problem]:
 
 def _cross_checks(campaign: Campaign, root: yaml.Node) -> list[Problem]:
     problems = []
-    counts = Counter(d.code for d in campaign.departments)
     first_seen: dict[str, int] = {}
     for i, dept in enumerate(campaign.departments):
-        if counts[dept.code] > 1:
-            if dept.code in first_seen:
-                loc: Loc = ("departments", i, "code")
-                first = _line_of(root, ("departments", first_seen[dept.code], "code"))
-                problems.append(
-                    Problem(
-                        _line_of(root, loc),
-                        _dotted(loc),
-                        f"duplicate department code {dept.code!r} (first used on line {first})",
-                    )
-                )
-            else:
-                first_seen[dept.code] = i
-        for j, entry in enumerate(dept.notify):
+        if dept.code in first_seen:
+            loc: Loc = ("departments", i, "code")
+            first = _line_of(root, ("departments", first_seen[dept.code], "code"))
+            message = f"duplicate department code {dept.code!r} (first used on line {first})"
+            problems.append(Problem(_line_of(root, loc), _dotted(loc), message))
+        else:
+            first_seen[dept.code] = i
+    for loc, entries in _notify_lists(campaign):
+        for j, entry in enumerate(entries):
             if TAG_RE.match(entry) and entry not in campaign.channels:
-                loc = ("departments", i, "notify", j)
-                problems.append(Problem(_line_of(root, loc), _dotted(loc), _unknown_tag(entry)))
-    if campaign.coordinator:
-        for j, entry in enumerate(campaign.coordinator.notify):
-            if TAG_RE.match(entry) and entry not in campaign.channels:
-                loc = ("coordinator", "notify", j)
-                problems.append(Problem(_line_of(root, loc), _dotted(loc), _unknown_tag(entry)))
+                at = (*loc, j)
+                problems.append(Problem(_line_of(root, at), _dotted(at), _unknown_tag(entry)))
     if campaign.period and campaign.period.end < campaign.period.start:
         loc = ("period", "end")
         problems.append(
             Problem(_line_of(root, loc), _dotted(loc), "the period ends before it starts")
         )
-    return problems
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _notify_lists(campaign: Campaign) -> list[tuple[Loc, list[str]]]:
+    """Every `notify` list in the file, with where it stands."""
+    lists: list[tuple[Loc, list[str]]] = []
+    for key in ("coordinator", "leaders"):
+        contact = getattr(campaign, key)
+        if contact is not None:
+            lists.append(((key, "notify"), contact.notify))
+    for i, dept in enumerate(campaign.departments):
+        lists.append((("departments", i, "notify"), dept.notify))
+        if dept.head is not None:
+            lists.append((("departments", i, "head", "notify"), dept.head.notify))
+    return lists
 
 
 def _unknown_tag(tag: str) -> str:

@@ -48,7 +48,12 @@ def to_utc(moment: datetime) -> datetime:
     """A stdlib datetime in UTC; a naive one is taken to be UTC already (SQLite drops offsets)."""
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    utc = moment.astimezone(UTC)
+    # Rebuilt as a plain datetime: a pendulum subclass would reach Prefect and the database
+    # drivers, and psycopg spends most of a bulk insert in pendulum's arithmetic.
+    return datetime(
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, tzinfo=UTC
+    )
 
 
 def end_of_day(day: date, timezone: str) -> datetime:

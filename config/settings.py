@@ -48,6 +48,10 @@ class Settings(BaseSettings):
         default="Asia/Shanghai",
         description="Timezone of a time given without an offset (`--now`, `DUBAN_NOW`).",
     )
+    calendar_dir: Path | None = Field(
+        default=None,
+        description="Folder of working-calendar files (default: config/calendars).",
+    )
     send_workers: int = Field(default=8, ge=1, le=64, description="Parallel sends per batch.")
     batch_size: int = Field(default=500, ge=1, description="Departments per Prefect task run.")
 

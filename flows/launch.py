@@ -9,9 +9,8 @@ from prefect import flow
 
 from config.clock import now as clock_now
 from config.settings import get_settings
-from models.tables import DeliveryState
+from models.tables import NOTICE, DeliveryState
 from tasks.assignment import (
-    NOTICE,
     department_batches,
     fan_out_task,
     load_campaign_task,

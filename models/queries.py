@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Table, case, func, select, update
@@ -13,6 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from config.clock import to_utc
 from models.tables import (
+    NOTICE,
+    OPEN_STATUSES,
     Assignment,
     AssignmentStatus,
     Campaign,
@@ -95,7 +97,8 @@ def upsert_departments(conn: Connection, rows: list[dict[str, Any]]) -> None:
     stmt = stmt.on_conflict_do_update(
         index_elements=["campaign_id", "code"],
         set_={
-            k: stmt.excluded[k] for k in ("name", "person", "phone", "notify", "duties", "in_file")
+            k: stmt.excluded[k]
+            for k in ("name", "person", "phone", "notify", "duties", "head_notify", "in_file")
         },
     )
     conn.execute(stmt, rows)
@@ -317,10 +320,12 @@ class Outgoing:
     notification_id: int
     kind: str
     channel: str
+    recipient: str
     assignment_id: int
     due_at: datetime
     department_code: str
     department_name: str
+    department_contact: str | None
     duties: list[str]
     salt: str | None
     token_hash: str | None
@@ -343,11 +348,14 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
                 NOTIFICATION.c.id,
                 NOTIFICATION.c.kind,
                 NOTIFICATION.c.channel,
+                NOTIFICATION.c.recipient,
                 NOTIFICATION.c.campaign_id,
                 ASSIGNMENT.c.id.label("assignment_id"),
                 ASSIGNMENT.c.due_at,
                 DEPARTMENT.c.code,
                 DEPARTMENT.c.name,
+                DEPARTMENT.c.person,
+                DEPARTMENT.c.phone,
                 DEPARTMENT.c.duties,
                 TOKEN.c.salt,
                 TOKEN.c.token_hash,
@@ -371,10 +379,12 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
                     notification_id=int(row.id),
                     kind=row.kind,
                     channel=row.channel,
+                    recipient=row.recipient,
                     assignment_id=int(row.assignment_id),
                     due_at=to_utc(row.due_at),
                     department_code=row.code,
                     department_name=row.name,
+                    department_contact="，".join(x for x in (row.person, row.phone) if x) or None,
                     duties=list(row.duties),
                     salt=row.salt,
                     token_hash=row.token_hash,
@@ -394,13 +404,106 @@ def record_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
         )
 
 
+# Waits before the monitor retries a failed message, by attempts made so far.
+BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
+
+
 def record_failed(conn: Connection, failures: Sequence[tuple[int, str]], now: datetime) -> None:
+    attempts = NOTIFICATION.c.attempts
+    retry_at = case(
+        *((attempts <= n, now + wait) for n, wait in enumerate(BACKOFF[:-1], start=1)),
+        else_=now + BACKOFF[-1],
+    )
     for notification_id, reason in failures:
         conn.execute(
             update(NOTIFICATION)
             .where(NOTIFICATION.c.id == notification_id)
-            .values(state=DeliveryState.FAILED, last_error=reason[:2000], updated_at=now)
+            .values(
+                state=DeliveryState.FAILED,
+                last_error=reason[:2000],
+                updated_at=now,
+                next_attempt_at=retry_at,
+            )
         )
+
+
+# --- the monitor ---------------------------------------------------------------------------
+
+
+def open_campaigns(conn: Connection) -> list[dict[str, Any]]:
+    query = select(CAMPAIGN.c.id, CAMPAIGN.c.slug, CAMPAIGN.c.spec).where(
+        CAMPAIGN.c.status == "open"
+    )
+    return [dict(row) for row in conn.execute(query.order_by(CAMPAIGN.c.id)).mappings()]
+
+
+@dataclass(frozen=True)
+class OpenAssignment:
+    assignment_id: int
+    due_at: datetime
+    notify: list[str]
+    head_notify: list[str]
+
+
+def open_assignments(conn: Connection, campaign_id: int) -> list[OpenAssignment]:
+    """Assignments the department still owes, of departments still in the campaign file."""
+    query = (
+        select(ASSIGNMENT.c.id, ASSIGNMENT.c.due_at, DEPARTMENT.c.notify, DEPARTMENT.c.head_notify)
+        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .where(
+            ASSIGNMENT.c.campaign_id == campaign_id,
+            ASSIGNMENT.c.status.in_(OPEN_STATUSES),
+            DEPARTMENT.c.in_file.is_(True),
+        )
+    )
+    return [
+        OpenAssignment(int(i), to_utc(due), list(notify), list(head or []))
+        for i, due, notify, head in conn.execute(query)
+    ]
+
+
+def withdraw_stale_rungs(
+    conn: Connection, campaign_id: int, current: dict[int, str], now: datetime
+) -> int:
+    """Withdraw unsent reminders that are no longer the one due: an earlier rung the monitor
+    missed, a rung of a deadline since extended, or any for a unit that has delivered."""
+    query = select(NOTIFICATION.c.id, NOTIFICATION.c.assignment_id, NOTIFICATION.c.kind).where(
+        NOTIFICATION.c.campaign_id == campaign_id,
+        NOTIFICATION.c.kind != NOTICE,
+        NOTIFICATION.c.state.in_(UNSENT),
+    )
+    stale = [i for i, a, kind in conn.execute(query) if current.get(a) != kind]
+    for chunk in _chunks(stale):
+        conn.execute(
+            update(NOTIFICATION)
+            .where(NOTIFICATION.c.id.in_(chunk), NOTIFICATION.c.state.in_(UNSENT))
+            .values(state=DeliveryState.WITHDRAWN, updated_at=now)
+        )
+    return len(stale)
+
+
+def due_for_sending(conn: Connection, campaign_id: int, now: datetime) -> list[int]:
+    """Messages to open assignments that are planned, or failed and past their backoff."""
+    query = (
+        select(NOTIFICATION.c.id)
+        .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
+        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .where(
+            NOTIFICATION.c.campaign_id == campaign_id,
+            ASSIGNMENT.c.status.in_(OPEN_STATUSES),
+            DEPARTMENT.c.in_file.is_(True),
+            (NOTIFICATION.c.state == DeliveryState.PENDING)
+            | (
+                (NOTIFICATION.c.state == DeliveryState.FAILED)
+                & (
+                    NOTIFICATION.c.next_attempt_at.is_(None)
+                    | (NOTIFICATION.c.next_attempt_at <= now)
+                )
+            ),
+        )
+        .order_by(NOTIFICATION.c.id)
+    )
+    return [int(i) for i in conn.execute(query).scalars()]
 
 
 # --- reading for status ----------------------------------------------------------------

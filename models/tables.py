@@ -22,6 +22,15 @@ class AssignmentStatus(StrEnum):
     ACCEPTED = "accepted"
 
 
+NOTICE = "notice"  # the ledger kind of the launch notice; reminders are keyed by rung
+
+OPEN_STATUSES = (
+    AssignmentStatus.ASSIGNED,
+    AssignmentStatus.ACKNOWLEDGED,
+    AssignmentStatus.RETURNED,
+)  # still owed by the department: the ladder chases these
+
+
 class DeliveryState(StrEnum):
     PENDING = "pending"  # to be sent
     SENDING = "sending"  # claimed by a sender; unconfirmed if the sender died mid-send
@@ -38,6 +47,7 @@ class Campaign(SQLModel, table=True):
     due_at: datetime = _utc_column()
     launched_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
+    status: str = Field(default="open", max_length=16)  # "closed": the ladder stops
     source_path: str
     # The validated campaign file, so later messages (reminders, reports) render from the same
     # facts the notice was sent with.
@@ -55,6 +65,7 @@ class Department(SQLModel, table=True):
     phone: str | None = None
     notify: list[str] = Field(sa_column=Column(JSON, nullable=False))  # resolved addresses
     duties: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    head_notify: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     in_file: bool = True  # False once the department has been taken out of the campaign file
 
 
@@ -95,11 +106,15 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id")
     assignment_id: int = Field(foreign_key="assignment.id")
-    kind: str = Field(max_length=32)  # "notice"; reminder rungs later
+    # "notice", or a rung of the ladder with the deadline it chases ("urgent@202109301559"):
+    # a new deadline (an extension) makes new keys, so the old date's reminders never go out.
+    kind: str = Field(max_length=40)
     channel: str
+    recipient: str = Field(default="department", max_length=16)  # see config.ladder.Recipient
     state: str = Field(default=DeliveryState.PENDING, max_length=16)
     attempts: int = 0
     last_error: str | None = None
+    next_attempt_at: datetime | None = _utc_column(nullable=True)  # backoff after a failure
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
     sent_at: datetime | None = _utc_column(nullable=True)

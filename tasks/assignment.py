@@ -15,10 +15,8 @@ from config.campaign_file import CampaignFile, check_due_after, load_campaign_fi
 from config.clock import end_of_day, to_utc
 from models import queries as q
 from models.db import get_engine
-from models.tables import DeliveryState
+from models.tables import NOTICE, DeliveryState
 from tasks.tokens import derive_token, new_salt, secret_key, token_hash
-
-NOTICE = "notice"
 
 
 @dataclass(frozen=True)
@@ -111,6 +109,7 @@ def fan_out(
                 "phone": d.get("phone"),
                 "notify": d["notify"],
                 "duties": d.get("duties", []),
+                "head_notify": d["head_notify"],
                 "in_file": True,
             }
             for d in departments
@@ -158,7 +157,11 @@ def department_batches(loaded: CampaignFile, size: int) -> list[list[dict[str, A
     """The file's departments as plain dicts (tags resolved), `size` to a batch."""
     campaign = loaded.campaign
     rows = [
-        {**d.model_dump(mode="json"), "notify": campaign.resolve(d.notify)}
+        {
+            **d.model_dump(mode="json", exclude={"head"}),
+            "notify": campaign.resolve(d.notify),
+            "head_notify": campaign.resolve(d.head.notify) if d.head else [],
+        }
         for d in campaign.departments
     ]
     return [rows[i : i + size] for i in range(0, len(rows), size)]

@@ -16,12 +16,16 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from config.calendars import WorkCalendar
+from config.clock import local
 from config.clock import now as clock_now
+from config.ladder import rung_name
 from config.settings import get_settings
 from models import queries as q
 from models.db import get_engine
+from models.tables import NOTICE
 from tasks.delivery import Delivery, deliver
-from tasks.rendering import render_notice
+from tasks.rendering import Message, render_notice, render_reminder
 from tasks.tokens import derive_token, link_for, secret_key, token_hash
 
 # Results are written in small groups: few commits, and little lost to a crash.
@@ -68,6 +72,7 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
     with engine.connect() as conn:
         items = q.outgoing(conn, claimed)
     key = secret_key()
+    calendar = WorkCalendar()
     pending_sent: list[int] = []
     pending_failed: list[tuple[int, str]] = []
     last_flush = time.monotonic()
@@ -93,15 +98,7 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
                 error="the link key (DUBAN_SECRET_KEY or secret.key) is not the one this link "
                 "was made with; restore it, or the department's link would not open",
             )
-        link = link_for(token)
-        message = render_notice(
-            item.campaign_spec,
-            item.department_name,
-            item.duties,
-            item.due_at,
-            link,
-            clock_now(now),
-        )
+        message = render(item, link_for(token), clock_now(now), calendar)
         name = f"{item.department_code}-{item.kind}-{item.notification_id}"
         return deliver(item.channel, message.title, message.body, name, item.slug)
 
@@ -148,6 +145,29 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
                 flush()
     flush()
     return report
+
+
+def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -> Message:
+    """The words for one ledger row: the launch notice, or a rung of the ladder."""
+    spec = item.campaign_spec
+    if item.kind == NOTICE:
+        return render_notice(spec, item.department_name, item.duties, item.due_at, link, now)
+    name = rung_name(item.kind)
+    rung = next((r for r in spec["escalation"] if r["name"] == name), {"wording": "reminder"})
+    tz = spec["timezone"]
+    deadline_day = calendar.on_or_after(local(item.due_at, tz).date())
+    working_days = calendar.count_between(local(now, tz).date(), deadline_day)
+    return render_reminder(
+        spec,
+        rung["wording"],
+        item.recipient,
+        item.department_name,
+        item.department_contact,
+        item.due_at,
+        link,
+        now,
+        working_days,
+    )
 
 
 def sendable_batches(campaign_id: int, kind: str, size: int) -> list[list[int]]:

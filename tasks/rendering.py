@@ -86,3 +86,43 @@ def render_notice(
         sent_on=f"{sent.year}年{sent.month}月{sent.day}日",
     )
     return Message(title=f"【任务通知】{spec['title']}（{department}）", body=body)
+
+
+HEADINGS = {"reminder": "提醒", "urgent": "催办", "overdue": "督办", "escalation": "督办通报"}
+
+
+def render_reminder(
+    spec: dict[str, Any],
+    wording: str,
+    recipient: str,
+    department: str,
+    contact: str | None,
+    due_at: datetime,
+    link: str,
+    now: datetime,
+    working_days: int,
+) -> Message:
+    """A rung of the ladder: 提醒, 催办, 督办 or 督办通报, to the department, its head, the
+    coordinator or the leadership group. `working_days` is left (>= 0) or overdue (< 0)."""
+    tz = spec["timezone"]
+    sent = local(now, tz)
+    leaders = (spec.get("leaders") or {}).get("name") or "领导小组"
+    body = _template("reminder.txt.j2").render(
+        recipient=recipient,
+        wording=wording,
+        department=department,
+        title=spec["title"],
+        office=spec.get("lead_office") or "我办",
+        leaders=leaders,
+        deadline=format_local(due_at, tz),
+        working_days=abs(working_days),
+        overdue=working_days < 0,
+        deliverables=deliverables(spec.get("requirements") or {}),
+        link=link,
+        contact=contact,
+        sent_on=f"{sent.year}年{sent.month}月{sent.day}日",
+    )
+    heading = HEADINGS.get(wording, "提醒")
+    if recipient in ("coordinator", "leaders"):
+        heading = "逾期抄送" if wording == "overdue" else heading
+    return Message(title=f"【{heading}】{spec['title']}（{department}）", body=body)

@@ -1,0 +1,32 @@
+"""Monitor: one pass over every open campaign: decide the reminders due, send them once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from prefect import flow
+
+from config.clock import now as clock_now
+from config.settings import get_settings
+from tasks.monitor import CampaignPlan, plan_reminders_task, sendable_now_task
+from tasks.notification import SendReport, send_batch_task
+
+
+@dataclass
+class MonitorSummary:
+    at: datetime
+    campaigns: list[CampaignPlan]
+    delivery: SendReport = field(default_factory=SendReport)
+
+
+@flow(name="monitor")
+def monitor_flow(now: datetime | None = None) -> MonitorSummary:
+    """Safe to run late, twice at once, or again after a crash: every message is claimed in
+    the ledger before it is sent."""
+    at = clock_now(now)
+    plans = plan_reminders_task(at)
+    delivery = SendReport()
+    for ids in sendable_now_task(plans, at, get_settings().batch_size):
+        delivery.merge(send_batch_task(ids, now))
+    return MonitorSummary(at, plans, delivery)

@@ -1,0 +1,145 @@
+"""The deadline monitor's decisions: which rung of the ladder each open assignment is due,
+planned in the ledger so that it is sent exactly once.
+
+Only the rung due now is planned. After the monitor has been down for days it sends the one
+rung that applies today, not every rung it missed; those, if planned and unsent, are withdrawn.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from config.calendars import WorkCalendar
+from config.ladder import OfficeHours, Rung, hold, rung_kind, rung_time
+from models import queries as q
+from models.db import get_engine
+from models.tables import DeliveryState
+
+
+@dataclass
+class CampaignPlan:
+    campaign_id: int
+    slug: str
+    in_office_hours: bool
+    planned: int = 0  # new ledger rows
+    withdrawn: int = 0
+    by_rung: dict[str, int] = field(default_factory=dict)  # assignments at each rung now
+
+
+def ladder_of(spec: dict[str, Any]) -> tuple[list[Rung], OfficeHours]:
+    return [Rung(**r) for r in spec["escalation"]], OfficeHours(**spec["office_hours"])
+
+
+def current_rung(
+    spec: dict[str, Any], due_at: datetime, now: datetime, calendar: WorkCalendar
+) -> Rung | None:
+    """The latest rung whose time has come for an assignment due at `due_at`."""
+    ladder, hours = ladder_of(spec)
+    timed = sorted(
+        (
+            (rung_time(r, due_at, spec["timezone"], hours, calendar), i, r)
+            for i, r in enumerate(ladder)
+        ),
+        key=lambda t: (t[0], t[1]),
+    )
+    due = [r for moment, _, r in timed if moment <= now]
+    return due[-1] if due else None
+
+
+def recipients(
+    rung: Rung, spec: dict[str, Any], notify: list[str], head_notify: list[str]
+) -> list[tuple[str, str]]:
+    """(recipient, channel) pairs for a rung; an escalation with nobody above the department
+    to tell goes to the coordinator, and failing that to the department itself."""
+    channels = spec.get("channels") or {}
+
+    def resolve(entries: list[str]) -> list[str]:
+        return [a for e in entries for a in channels.get(e, [e])]
+
+    def contact(key: str) -> list[str]:
+        person = spec.get(key)
+        return resolve(person["notify"]) if person else []
+
+    out: list[tuple[str, str]] = []
+    for who in rung.to:
+        addresses = {
+            "department": notify,
+            "head": head_notify,
+            "coordinator": contact("coordinator"),
+            "leaders": contact("leaders"),
+        }[who]
+        out.extend((who, a) for a in addresses)
+    if not out:
+        fallback = contact("coordinator")
+        out = [("coordinator", a) for a in fallback] or [("department", a) for a in notify]
+    return list(dict.fromkeys(out))
+
+
+def plan_reminders(now: datetime) -> list[CampaignPlan]:
+    """One pass of decisions over every open campaign, recorded in the ledger."""
+    calendar = WorkCalendar()
+    plans = []
+    engine = get_engine()
+    with engine.connect() as conn:
+        campaigns = q.open_campaigns(conn)
+    for campaign in campaigns:
+        spec = campaign["spec"]
+        _, hours = ladder_of(spec)
+        plan = CampaignPlan(campaign["id"], campaign["slug"], False)
+        plans.append(plan)
+        # Outside office hours nothing is decided: what falls due waits until they open.
+        if hold(now, spec["timezone"], hours, calendar) != now:
+            continue
+        plan.in_office_hours = True
+        with engine.begin() as conn:
+            assignments = q.open_assignments(conn, campaign["id"])
+            by_due: dict[datetime, list[q.OpenAssignment]] = defaultdict(list)
+            for a in assignments:
+                by_due[a.due_at].append(a)
+            current: dict[int, str] = {}
+            rows: list[dict[str, Any]] = []
+            for due_at, group in by_due.items():
+                rung = current_rung(spec, due_at, now, calendar)
+                if rung is None:
+                    continue
+                kind = rung_kind(rung, due_at)
+                plan.by_rung[rung.name] = plan.by_rung.get(rung.name, 0) + len(group)
+                for a in group:
+                    current[a.assignment_id] = kind
+                    rows.extend(
+                        {
+                            "campaign_id": campaign["id"],
+                            "assignment_id": a.assignment_id,
+                            "kind": kind,
+                            "channel": channel,
+                            "recipient": who,
+                            "state": DeliveryState.PENDING,
+                            "attempts": 0,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for who, channel in recipients(rung, spec, a.notify, a.head_notify)
+                    )
+            plan.withdrawn = q.withdraw_stale_rungs(conn, campaign["id"], current, now)
+            plan.planned = q.insert_ledger_rows(conn, rows)
+    return plans
+
+
+def sendable_now(plans: list[CampaignPlan], now: datetime, size: int) -> list[list[int]]:
+    """Batches of ledger ids to send: planned, or failed and past their backoff."""
+    ids: list[int] = []
+    with get_engine().connect() as conn:
+        for plan in plans:
+            if plan.in_office_hours:
+                ids.extend(q.due_for_sending(conn, plan.campaign_id, now))
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+plan_reminders_task = task(name="plan-reminders", cache_policy=NO_CACHE)(plan_reminders)
+sendable_now_task = task(name="due-messages", cache_policy=NO_CACHE)(sendable_now)
