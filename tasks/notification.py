@@ -64,13 +64,9 @@ class SendReport:
 
 def send_batch(notification_ids: list[int], now: datetime | None = None) -> SendReport:
     engine = get_engine()
-    with engine.begin() as conn:
-        claimed = q.claim(conn, notification_ids, clock_now(now))
-    report = SendReport(skipped=len(notification_ids) - len(claimed))
-    if not claimed:
-        return report
     with engine.connect() as conn:
-        items = q.outgoing(conn, claimed)
+        items = q.outgoing(conn, notification_ids)
+    report = SendReport(skipped=len(notification_ids) - len(items))
     key = secret_key()
     calendar = WorkCalendar()
     pending_sent: list[int] = []
@@ -88,7 +84,12 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
             pending_failed.clear()
         last_flush = time.monotonic()
 
-    def send_one(item: q.Outgoing) -> Delivery:
+    def send_one(item: q.Outgoing) -> Delivery | None:
+        # Claimed one at a time, right before its send: a sender that dies leaves at most the
+        # messages it had in hand unconfirmed, never the rest of its batch.
+        with engine.begin() as conn:
+            if not q.claim(conn, [item.notification_id], clock_now(now)):
+                return None  # another sender has it, or it went out already
         if item.salt is None:
             return Delivery(ok=False, error="the department has no live link (revoked)")
         token = derive_token(key, item.salt)
@@ -104,9 +105,10 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
 
     # Senders hand results over a queue: the recording thread waits on one queue, not on
     # hundreds of futures (re-waiting on every pending future made each batch quadratic).
-    results: queue.Queue[tuple[q.Outgoing, Delivery]] = queue.Queue()
+    results: queue.Queue[tuple[q.Outgoing, Delivery | None]] = queue.Queue()
 
     def send_and_report(item: q.Outgoing) -> None:
+        result: Delivery | None
         try:
             result = send_one(item)
         except Exception as exc:  # rendering or I/O bug: fail this row, keep going
@@ -123,7 +125,9 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
                     break
                 except queue.Empty:
                     flush()
-            if result.ok:
+            if result is None:
+                report.skipped += 1
+            elif result.ok:
                 pending_sent.append(item.notification_id)
                 report.sent += 1
                 if result.outbox_path is not None:

@@ -43,11 +43,14 @@ class SmtpReceiver:
         self.mails: list[Mail] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
+        self.on_message: Any = None  # called after a message is stored (a test's hook)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         with self._lock:
             self.mails.append(Mail(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        if self.on_message is not None:
+            self.on_message()
         return "250 OK"
 
     def start(self) -> None:

@@ -127,4 +127,3 @@ def _warn_gap(year: int) -> None:
     )
     log.warning(message)
     warnings.warn(message, CalendarGapWarning, stacklevel=3)
-

@@ -1,0 +1,247 @@
+"""The deadline monitor over the 大田县 2021 campaign, on the real 2021 calendar."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from config.calendars import CalendarGapWarning, WorkCalendar
+from config.clock import parse_instant
+from config.settings import get_settings
+from flows.launch import launch_flow
+from flows.monitor import monitor_flow
+from models.db import get_engine
+from tasks.monitor import plan_reminders, sendable_now
+from tasks.notification import send_batch
+from tests.campaigns import DATIAN, LAUNCH_DAY, dept, links_in, write_campaign
+from tests.receivers import SmtpReceiver
+
+TZ = "Asia/Shanghai"
+
+
+@pytest.fixture
+def relay(smtp: SmtpReceiver, monkeypatch: pytest.MonkeyPatch) -> SmtpReceiver:
+    """Every e-mail address in the campaign goes through the test SMTP server."""
+    monkeypatch.setenv("DUBAN_SMTP_URL", f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test")
+    get_settings.cache_clear()
+    return smtp
+
+
+def run_pass(at: str) -> int:
+    """One monitor pass at local time `at`, through the functions the flow's tasks wrap."""
+    now = parse_instant(at, TZ)
+    plans = plan_reminders(now)
+    return sum(send_batch(ids, now).sent for ids in sendable_now(plans, now, 500))
+
+
+def set_status(code: str, status: str) -> None:
+    # Departments submit through their link page; until it exists the test writes the status.
+    with get_engine().begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE assignment SET status = :s WHERE department_id = "
+                "(SELECT id FROM department WHERE code = :c)"
+            ),
+            {"s": status, "c": code},
+        )
+
+
+def received(smtp: SmtpReceiver) -> dict[str, list[tuple[str, str]]]:
+    """Per address: (heading, local date written in the message) of every message but notices."""
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for mail in smtp.mails:
+        heading = mail.subject.split("】", 1)[0].lstrip("【")
+        if heading == "任务通知":
+            continue
+        sent_on = mail.body.strip().splitlines()[-1]
+        for rcpt in mail.rcpt:
+            out[rcpt].append((heading, sent_on))
+    return out
+
+
+def test_the_datian_campaign_from_launch_to_two_weeks_after_its_deadline(
+    relay: SmtpReceiver,
+) -> None:
+    launch_flow(path=str(DATIAN), now=parse_instant(LAUNCH_DAY))
+    assert len(relay.mails) == 18
+    deliveries = {  # (day, after the pass at) -> the unit that delivers then
+        (date(2021, 9, 28), "12:00"): "scjgj",  # 县市场监管局, before the deadline
+        (date(2021, 10, 8), "09:00"): "gaj",  # 县公安局, late: after the 督办 of 10-8
+    }
+    day = date(2021, 9, 13)
+    while day <= date(2021, 10, 14):
+        for hour in ("07:00", "09:00", "12:00", "16:00", "20:00"):
+            run_pass(f"{day}T{hour}")
+            if (day, hour) in deliveries:
+                set_status(deliveries[day, hour], "submitted")
+        day += timedelta(days=1)
+
+    got = received(relay)
+    expected_default = [
+        ("提醒", "2021年9月27日"),  # 3 working days before 9-30 (Sunday 9-26 is a make-up day)
+        ("催办", "2021年9月30日"),  # the deadline day
+        ("督办", "2021年10月8日"),  # first working day after the National Day week
+    ]
+    assert got["fgj@datian.example.cn"] == expected_default
+    assert got["scjgj@datian.example.cn"] == [("提醒", "2021年9月27日")]
+    assert got["gaj@datian.example.cn"] == expected_default  # then nothing after delivering
+    # The office gets a copy of every overdue notice; the leadership group the escalations,
+    # three working days on (10-9 is a make-up Saturday, so Monday 10-11).
+    office = got["zlb@datian.example.cn"]
+    assert office == [("逾期抄送", "2021年10月8日")] * 17
+    leaders = got["ldxz@datian.example.cn"]
+    assert leaders == [("督办通报", "2021年10月11日")] * 16
+    # Nothing on weekends, during the Mid-Autumn or National Day holidays, or out of hours.
+    all_days = {d for msgs in got.values() for _, d in msgs}
+    assert all_days == {"2021年9月27日", "2021年9月30日", "2021年10月8日", "2021年10月11日"}
+    # Each unit's messages carry its own link.
+    fgj = [m for m in relay.mails if "fgj@datian.example.cn" in m.rcpt]
+    assert len({links_in(m.body)[0] for m in fgj}) == 1
+
+
+def test_a_late_monitor_sends_the_rung_due_now_not_the_missed_ones(relay: SmtpReceiver) -> None:
+    path = write_campaign(
+        Path(os.environ["DUBAN_DATA_DIR"]).parent / "c.yaml", [dept("a", "a@county.test")]
+    )
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    run_pass("2021-10-08T10:00")  # down since before the reminder: 提醒 and 催办 are stale
+    got = received(relay)["a@county.test"]
+    assert got == [("督办", "2021年10月8日")]
+    run_pass("2021-10-08T11:00")
+    assert received(relay)["a@county.test"] == got
+
+
+def test_an_extension_replans_the_ladder_from_the_new_date(relay: SmtpReceiver) -> None:
+    path = write_campaign(
+        Path(os.environ["DUBAN_DATA_DIR"]).parent / "c.yaml", [dept("a", "a@county.test")]
+    )
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    run_pass("2021-09-27T09:00")
+    write_campaign(path, [dept("a", "a@county.test")], due="2021-10-15")
+    launch_flow(path=str(path), now=parse_instant("2021-09-28T09:00", TZ))
+    for day in ("2021-09-30", "2021-10-08", "2021-10-12", "2021-10-15", "2021-10-18"):
+        run_pass(f"{day}T09:00")
+    assert received(relay)["a@county.test"] == [
+        ("提醒", "2021年9月27日"),
+        ("提醒", "2021年10月12日"),  # 3 working days before the new deadline
+        ("催办", "2021年10月15日"),
+        ("督办", "2021年10月18日"),
+    ]
+
+
+def test_two_monitors_at_the_same_instant_send_each_message_once(relay: SmtpReceiver) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    departments = [dept(f"d{i:02d}", f"d{i:02d}@county.test") for i in range(24)]
+    path = write_campaign(Path(os.environ["DUBAN_DATA_DIR"]).parent / "c.yaml", departments)
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    relay.mails.clear()
+    with ThreadPoolExecutor(2) as pool:
+        sent = list(pool.map(run_pass, ["2021-09-27T09:00"] * 2))
+    assert sum(sent) == 24
+    assert sorted(m.rcpt[0] for m in relay.mails) == sorted(d["notify"][0] for d in departments)
+
+
+def test_a_monitor_killed_between_send_and_record_does_not_send_twice(
+    relay: SmtpReceiver, tmp_path: Path
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    departments = [dept(f"d{i}", f"d{i}@county.test") for i in range(5)]
+    path = write_campaign(tmp_path / "c.yaml", departments)
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    relay.mails.clear()
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "DUBAN_SEND_WORKERS": "1",
+        "DUBAN_SMTP_URL": f"mailto://127.0.0.1:{relay.port}?from=office@duban.test",
+    }
+    command = [sys.executable, "-m", "cli.main", "monitor", "--now", "2021-09-27T09:00"]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # The server accepts the first reminder, then the monitor dies before it can record it.
+    relay.on_message = lambda: os.kill(first.pid, signal.SIGKILL)
+    first.communicate(timeout=300)
+    assert first.returncode == -signal.SIGKILL
+    relay.on_message = None
+    assert len(relay.mails) == 1
+
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    recipients = [m.rcpt[0] for m in relay.mails]
+    assert sorted(recipients) == sorted(f"d{i}@county.test" for i in range(5))  # once each
+    with get_engine().connect() as conn:
+        states = dict(
+            conn.execute(
+                text(
+                    "SELECT state, count(*) FROM notification WHERE kind <> 'notice' GROUP BY state"
+                )
+            ).all()
+        )
+    assert states == {"sending": 1, "sent": 4}  # the killed one stays unconfirmed
+
+
+def test_a_relay_down_for_a_day_delivers_every_due_message_once_when_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.status import campaign_status
+
+    smtp = SmtpReceiver()  # its port is reserved, but nothing listens until the second day
+    monkeypatch.setenv("DUBAN_SMTP_URL", f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test")
+    get_settings.cache_clear()
+    departments = [dept(f"d{i}", f"d{i}@county.test") for i in range(3)]
+    path = write_campaign(tmp_path / "c.yaml", departments)
+    with pytest.raises(AssertionError):
+        assert launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY)).delivery.sent
+    for hour in ("09:00", "09:30", "10:00", "12:00", "16:00"):
+        run_pass(f"2021-09-27T{hour}")
+    rows = campaign_status("test-campaign", parse_instant("2021-09-27T17:00", TZ)).rows
+    assert all(r.notices_failed >= 1 and r.last_error for r in rows)
+    smtp.start()
+    try:
+        for hour in ("09:00", "10:00", "12:00"):
+            run_pass(f"2021-09-28T{hour}")
+    finally:
+        smtp.stop()
+    got = received(smtp)
+    for d in departments:
+        address = d["notify"][0]
+        assert got[address] == [("提醒", "2021年9月28日")]
+        assert sum("任务通知" in m.subject for m in smtp.mails if address in m.rcpt) == 1
+    with get_engine().connect() as conn:
+        attempts = conn.execute(
+            text("SELECT max(attempts) FROM notification WHERE state = 'sent'")
+        ).scalar_one()
+    assert attempts > 1  # retried, with backoff, not once per pass
+
+
+def test_a_year_without_a_calendar_warns_and_a_supplied_file_is_used(tmp_path: Path) -> None:
+    (tmp_path / "2027.yaml").write_text(
+        "year: 2027\nholidays: [2027-02-05..2027-02-11]\nworkdays: [2027-02-14]\n",
+        encoding="utf-8",
+    )
+    calendar = WorkCalendar(tmp_path)
+    assert not calendar.is_working_day(date(2027, 2, 8))  # a Monday in the supplied holiday
+    assert calendar.is_working_day(date(2027, 2, 14))  # a Sunday made a working day
+    assert calendar.shift(date(2027, 2, 4), 1) == date(2027, 2, 12)  # over the holiday
+    assert calendar.shift(date(2027, 2, 12), 1) == date(2027, 2, 14)  # onto the Sunday
+    with pytest.warns(CalendarGapWarning, match="2028"):
+        assert calendar.is_working_day(date(2028, 3, 1))
+
+
+def test_the_monitor_runs_as_a_prefect_flow(relay: SmtpReceiver, tmp_path: Path) -> None:
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test")])
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    night = monitor_flow(now=parse_instant("2021-09-27T20:00", TZ))
+    assert not night.campaigns[0].in_office_hours and night.delivery.sent == 0
+    morning = monitor_flow(now=parse_instant("2021-09-28T08:45", TZ))
+    assert morning.campaigns[0].by_rung == {"reminder": 1} and morning.delivery.sent == 1
+    assert received(relay)["a@county.test"] == [("提醒", "2021年9月28日")]
