@@ -120,6 +120,7 @@ def phase_bulk(n: int, url: str) -> dict[str, Any]:
                     "name": f"第{i}单位",
                     "notify": [f"d{i:06d}@bench.test"],
                     "duties": [f"第{i}单位的任务。"],
+                    "head_notify": [],
                     "in_file": True,
                 }
                 for i in range(n)

@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     monitor.add_argument("--now", help="ISO-8601 instant to use as the current time")
     monitor.set_defaults(handler=_monitor)
 
+    serve = sub.add_parser("serve", help="run the monitor on its schedule until stopped")
+    serve.add_argument("--interval", type=int, default=15, help="minutes between passes")
+    serve.add_argument("--passes", type=int, default=None, help=argparse.SUPPRESS)
+    serve.set_defaults(handler=_serve)
+
     status = sub.add_parser("status", help="one row per department of a campaign")
     status.add_argument("campaign", help="the campaign's slug")
     status.add_argument("--json", action="store_true", help="print a JSON list of objects")
@@ -156,6 +161,15 @@ def _monitor(args: argparse.Namespace, now: datetime | None) -> int:
     for failure in delivery.failed:
         print(f"    {failure.department_code}  {redact(failure.channel)}: {failure.reason}")
     return EXIT_FAILED_SENDS if delivery.failed else EXIT_OK
+
+
+def _serve(args: argparse.Namespace, now: datetime | None) -> int:
+    from cli.serve import serve
+
+    if not 1 <= args.interval <= 24 * 60:
+        print("duban: --interval: give minutes between 1 and 1440", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return serve(args.interval, lambda: _monitor(args, None), args.passes)
 
 
 def _status(args: argparse.Namespace, now: datetime | None) -> int:
