@@ -201,6 +201,14 @@ def _status(args: argparse.Namespace, now: datetime | None) -> int:
             str(r.notices_failed),
         )
         print(" ".join(_pad(c, w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        sent = [
+            f"{m['message']}{'' if m['to'] == 'department' else '→' + m['to']} "
+            f"{m['sent_at'][5:16].replace('T', ' ')}"
+            for m in r.messages
+            if m["sent_at"]
+        ]
+        if sent:
+            print(f"{'':13}sent: {'; '.join(sent)}")
         if not r.in_file:
             print(f"{'':13}no longer in the campaign file: kept, not notified")
         if r.last_error:

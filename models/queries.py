@@ -552,6 +552,27 @@ def status_rows(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
     return rows
 
 
+def ledger_of_campaign(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
+    """Every message of a campaign with its department's code, oldest first."""
+    query = (
+        select(
+            DEPARTMENT.c.code,
+            NOTIFICATION.c.kind,
+            NOTIFICATION.c.recipient,
+            NOTIFICATION.c.channel,
+            NOTIFICATION.c.state,
+            NOTIFICATION.c.attempts,
+            NOTIFICATION.c.sent_at,
+            NOTIFICATION.c.last_error,
+        )
+        .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
+        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .where(NOTIFICATION.c.campaign_id == campaign_id)
+        .order_by(NOTIFICATION.c.id)
+    )
+    return [_utc(dict(row)) for row in conn.execute(query).mappings()]
+
+
 def _state_is(state: str) -> Any:
     return case((NOTIFICATION.c.state == state, 1), else_=0)
 

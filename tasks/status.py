@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from config.channels import redact
 from config.clock import format_local, format_remaining, local
 from config.clock import now as clock_now
+from config.ladder import rung_name
 from models import queries as q
 from models.db import get_engine
 
@@ -31,6 +34,8 @@ class StatusRow:
     notices_unconfirmed: int
     last_error: str | None
     in_file: bool
+    # Every message to or about the unit: the notice, then each rung of the ladder.
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,7 +56,21 @@ def campaign_status(slug: str, now: datetime | None = None) -> CampaignStatus:
         if campaign is None:
             raise UnknownCampaign(slug)
         raw = q.status_rows(conn, campaign["id"])
+        ledger = q.ledger_of_campaign(conn, campaign["id"])
     tz = campaign["timezone"]
+    messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in ledger:
+        messages[m["code"]].append(
+            {
+                "message": rung_name(m["kind"]),
+                "to": m["recipient"],
+                "channel": redact(m["channel"]),
+                "state": m["state"],
+                "attempts": m["attempts"],
+                "sent_at": local(m["sent_at"], tz).isoformat() if m["sent_at"] else None,
+                "error": m["last_error"] if m["state"] == "failed" else None,
+            }
+        )
     rows = [
         StatusRow(
             code=r["code"],
@@ -67,6 +86,7 @@ def campaign_status(slug: str, now: datetime | None = None) -> CampaignStatus:
             notices_unconfirmed=r["unconfirmed"],
             last_error=r["last_error"] if r["failed"] else None,
             in_file=bool(r["in_file"]),
+            messages=messages[r["code"]],
         )
         for r in raw
     ]

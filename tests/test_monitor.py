@@ -102,6 +102,20 @@ def test_the_datian_campaign_from_launch_to_two_weeks_after_its_deadline(
     # Nothing on weekends, during the Mid-Autumn or National Day holidays, or out of hours.
     all_days = {d for msgs in got.values() for _, d in msgs}
     assert all_days == {"2021年9月27日", "2021年9月30日", "2021年10月8日", "2021年10月11日"}
+    # The status shows per unit what went out, to whom and when (the pass at 09:00).
+    from tasks.status import campaign_status
+
+    rows = {r.code: r for r in campaign_status("datian-quality-month-2021").rows}
+    sent = [(m["message"], m["to"], m["sent_at"]) for m in rows["fgj"].messages]
+    assert sent == [
+        ("notice", "department", "2021-09-13T09:00:00+08:00"),
+        ("reminder", "department", "2021-09-27T09:00:00+08:00"),
+        ("urgent", "department", "2021-09-30T09:00:00+08:00"),
+        ("overdue", "department", "2021-10-08T09:00:00+08:00"),
+        ("overdue", "coordinator", "2021-10-08T09:00:00+08:00"),
+        ("escalation", "leaders", "2021-10-11T09:00:00+08:00"),
+    ]
+    assert [m["message"] for m in rows["scjgj"].messages] == ["notice", "reminder"]
     # Each unit's messages carry its own link.
     fgj = [m for m in relay.mails if "fgj@datian.example.cn" in m.rcpt]
     assert len({links_in(m.body)[0] for m in fgj}) == 1
