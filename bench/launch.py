@@ -74,8 +74,8 @@ def phase_plan(campaign: Path, url: str) -> dict[str, Any]:
     loaded = load_campaign_file(campaign)
     parsed = time.perf_counter()
     registered = register_campaign(loaded, now())
-    for batch in department_batches(loaded, get_settings().batch_size):
-        fan_out(registered.campaign_id, batch, registered.due_at, now())
+    for number, batch in enumerate(department_batches(loaded, get_settings().batch_size)):
+        fan_out(registered.campaign_id, batch, registered.due_at, now(), number)
     done = time.perf_counter()
     return {"load_s": parsed - start, "plan_db_s": done - parsed, "total_s": done - start}
 

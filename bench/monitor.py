@@ -62,8 +62,8 @@ def main() -> None:
         registered = register_campaign(loaded, launched)
         if slug == "soon":
             registered_due = registered.due_at
-        for batch in department_batches(loaded, 500):
-            fan_out(registered.campaign_id, batch, registered.due_at, launched)
+        for number, batch in enumerate(department_batches(loaded, 500)):
+            fan_out(registered.campaign_id, batch, registered.due_at, launched, number)
 
     # As after a launch: every notice went out, so the pass has only reminders to send.
     from sqlalchemy import text

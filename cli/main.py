@@ -17,7 +17,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from config.campaign_file import CampaignFileError, load_campaign_file
 from config.channels import redact
-from config.clock import ClockError, format_local, parse_instant
+from config.clock import ClockError, format_local, local, parse_instant
 from config.clock import now as clock_now
 from config.settings import get_settings
 
@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
 
     monitor = sub.add_parser("monitor", help="one pass: send the reminders that are due")
     monitor.add_argument("--now", help="ISO-8601 instant to use as the current time")
+    monitor.add_argument(
+        "--resend-unconfirmed",
+        action="store_true",
+        help="resend messages a killed monitor may not have delivered (no other one running)",
+    )
     monitor.set_defaults(handler=_monitor)
 
     serve = sub.add_parser("serve", help="run the monitor on its schedule until stopped")
@@ -86,7 +91,8 @@ def _launch(args: argparse.Namespace, now: datetime | None) -> int:
     # Validate before Prefect starts (seconds): a typo is reported at once and nothing runs.
     # The flow validates again because it also runs from a deployment, without this command.
     try:
-        check_deadline(load_campaign_file(args.file), clock_now(now))
+        loaded = load_campaign_file(args.file)
+        check_deadline(loaded, clock_now(now))
     except CampaignFileError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -108,6 +114,9 @@ def _launch(args: argparse.Namespace, now: datetime | None) -> int:
     print(
         f"  deadline          {format_local(summary.due_at, summary.timezone)} ({summary.timezone})"
     )
+    written = str(loaded.campaign.due)[:10]
+    if local(summary.due_at, summary.timezone).date().isoformat() != written:
+        print(f"                    moved from {written}, a day off, to the next working day")
     print(
         f"  departments       {summary.departments} in the file, "
         f"{summary.assignments_created} new assignments"
@@ -147,9 +156,11 @@ def _launch(args: argparse.Namespace, now: datetime | None) -> int:
 def _monitor(args: argparse.Namespace, now: datetime | None) -> int:
     from flows.monitor import monitor_flow
 
-    summary = monitor_flow(now=now)
+    summary = monitor_flow(now=now, resend_unconfirmed=getattr(args, "resend_unconfirmed", False))
     print()
     print(f"Monitor pass at {summary.at:%Y-%m-%d %H:%M} UTC")
+    if summary.released:
+        print(f"  {summary.released} unconfirmed message(s) made sendable again, on request")
     for plan in summary.campaigns:
         if not plan.in_office_hours:
             print(f"  {plan.slug}: outside office hours, nothing sent (held until they open)")

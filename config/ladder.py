@@ -77,6 +77,23 @@ def hold(moment: datetime, timezone: str, hours: OfficeHours, calendar: WorkCale
     return _at(opening_day, hours.start, timezone)
 
 
+def hold_back(
+    moment: datetime, timezone: str, hours: OfficeHours, calendar: WorkCalendar
+) -> datetime:
+    """`moment` if it falls in office hours on a working day, else when office hours opened
+    on that working day, or on the working day before it."""
+    t = local(moment, timezone)
+    day = date(t.year, t.month, t.day)
+    clock = t.time().replace(tzinfo=None)
+    if calendar.is_working_day(day) and hours.start <= clock < hours.end:
+        return to_utc(t)
+    if not (calendar.is_working_day(day) and clock >= hours.end):
+        day -= timedelta(days=1)
+        while not calendar.is_working_day(day):
+            day -= timedelta(days=1)
+    return _at(day, hours.start, timezone)
+
+
 def rung_time(
     rung: Rung,
     due_at: datetime,
@@ -87,6 +104,11 @@ def rung_time(
     """When `rung` falls due for an assignment due at `due_at`."""
     if rung.hours is not None:
         moment = to_utc(due_at) + timedelta(hours=rung.hours)
+        if rung.hours < 0:
+            # Held forward, a reminder meant for before the deadline would land after it:
+            # it goes out when that working day's office hours open instead (or the last
+            # working day's, if it falls on a day off).
+            return hold_back(moment, timezone, hours, calendar)
     else:
         assert rung.days is not None
         deadline_day = calendar.on_or_after(local(due_at, timezone).date())

@@ -49,8 +49,10 @@ def launch_flow(
     if resend_unconfirmed:
         released = release_unconfirmed_task(registered.campaign_id, clock_now(now))
     created = planned = 0
-    for batch in department_batches(loaded, settings.batch_size):
-        result = fan_out_task(registered.campaign_id, batch, registered.due_at, clock_now(now))
+    for number, batch in enumerate(department_batches(loaded, settings.batch_size)):
+        result = fan_out_task(
+            registered.campaign_id, batch, registered.due_at, clock_now(now), number
+        )
         created += result.assignments_created
         planned += result.messages_planned
     delivery = SendReport()

@@ -9,7 +9,12 @@ from prefect import flow
 
 from config.clock import now as clock_now
 from config.settings import get_settings
-from tasks.monitor import CampaignPlan, plan_reminders_task, sendable_now_task
+from tasks.monitor import (
+    CampaignPlan,
+    plan_reminders_task,
+    release_unconfirmed_task,
+    sendable_now_task,
+)
 from tasks.notification import SendReport, send_batch_task
 
 
@@ -18,15 +23,17 @@ class MonitorSummary:
     at: datetime
     campaigns: list[CampaignPlan]
     delivery: SendReport = field(default_factory=SendReport)
+    released: int = 0  # unconfirmed messages made sendable again on request
 
 
 @flow(name="monitor")
-def monitor_flow(now: datetime | None = None) -> MonitorSummary:
+def monitor_flow(now: datetime | None = None, resend_unconfirmed: bool = False) -> MonitorSummary:
     """Safe to run late, twice at once, or again after a crash: every message is claimed in
     the ledger before it is sent."""
     at = clock_now(now)
+    released = release_unconfirmed_task(at) if resend_unconfirmed else 0
     plans = plan_reminders_task(at)
     delivery = SendReport()
     for ids in sendable_now_task(plans, at, get_settings().batch_size):
         delivery.merge(send_batch_task(ids, now))
-    return MonitorSummary(at, plans, delivery)
+    return MonitorSummary(at, plans, delivery, released)

@@ -31,6 +31,7 @@ TOKEN: Table = LinkToken.__table__  # type: ignore[attr-defined]
 NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
 
 UNSENT = (DeliveryState.PENDING, DeliveryState.FAILED)
+MAX_ATTEMPTS = 8
 
 # SQLite allows 32,766 bound variables per statement; stay well below it.
 CHUNK = 900
@@ -89,10 +90,11 @@ def move_open_deadlines(
 # --- departments and assignments ---------------------------------------------------------
 
 
-def upsert_departments(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert new departments; refresh name, contacts and duties of known ones."""
+def upsert_departments(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert new departments; refresh name, contacts and duties of known ones. Returns
+    code -> id for every row, new or known, from the statement itself (no second lookup)."""
     if not rows:
-        return
+        return {}
     stmt = _insert(conn, DEPARTMENT)
     stmt = stmt.on_conflict_do_update(
         index_elements=["campaign_id", "code"],
@@ -100,18 +102,16 @@ def upsert_departments(conn: Connection, rows: list[dict[str, Any]]) -> None:
             k: stmt.excluded[k]
             for k in ("name", "person", "phone", "notify", "duties", "head_notify", "in_file")
         },
-    )
-    conn.execute(stmt, rows)
+    ).returning(DEPARTMENT.c.code, DEPARTMENT.c.id)
+    return {code: int(i) for code, i in conn.execute(stmt, rows)}
 
 
-def department_ids(conn: Connection, campaign_id: int, codes: Sequence[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for chunk in _chunks(codes):
-        query = select(DEPARTMENT.c.code, DEPARTMENT.c.id).where(
-            DEPARTMENT.c.campaign_id == campaign_id, DEPARTMENT.c.code.in_(chunk)
-        )
-        out.update({code: int(i) for code, i in conn.execute(query)})
-    return out
+def refresh_statistics(conn: Connection) -> None:
+    """PostgreSQL plans from table statistics: while tables grow from empty during a large
+    launch, stale ones make it scan whole tables for every batch (11x slower at 50,000)."""
+    if conn.dialect.name == "postgresql":
+        for table in (DEPARTMENT, ASSIGNMENT, TOKEN, NOTIFICATION):
+            conn.exec_driver_sql(f"ANALYZE {table.name}")
 
 
 def department_codes(conn: Connection, campaign_id: int) -> list[str]:
@@ -258,16 +258,17 @@ def count_by_state(conn: Connection, campaign_id: int, kind: str) -> dict[str, i
     return {state: int(n) for state, n in conn.execute(query)}
 
 
-def release_unconfirmed(conn: Connection, campaign_id: int, kind: str, now: datetime) -> int:
+def release_unconfirmed(
+    conn: Connection, campaign_id: int, now: datetime, kind: str | None = None
+) -> int:
     """Make messages left `sending` by a sender that died sendable again, on the
     coordinator's word that no other sender is running."""
+    which = [NOTIFICATION.c.campaign_id == campaign_id]
+    if kind is not None:
+        which.append(NOTIFICATION.c.kind == kind)
     stmt = (
         update(NOTIFICATION)
-        .where(
-            NOTIFICATION.c.campaign_id == campaign_id,
-            NOTIFICATION.c.kind == kind,
-            NOTIFICATION.c.state == DeliveryState.SENDING,
-        )
+        .where(*which, NOTIFICATION.c.state == DeliveryState.SENDING)
         .values(
             state=DeliveryState.FAILED,
             last_error="unconfirmed: the sender stopped mid-send; resent on request",
@@ -293,7 +294,9 @@ def sendable_ids(conn: Connection, campaign_id: int, kind: str) -> list[int]:
 
 def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
     """Mark messages as being sent. Only rows still pending or failed are taken, so two
-    senders racing for the same rows each get a disjoint share."""
+    senders racing for the same rows each get a disjoint share; and only while the unit still
+    owes its summary, so one that submits meanwhile is not reminded."""
+    still_open = select(ASSIGNMENT.c.id).where(ASSIGNMENT.c.status.in_(OPEN_STATUSES))
     claimed: list[int] = []
     for chunk in _chunks(ids):
         stmt = (
@@ -301,6 +304,8 @@ def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
             .where(
                 NOTIFICATION.c.id.in_(chunk),
                 NOTIFICATION.c.state.in_(UNSENT),
+                NOTIFICATION.c.attempts < MAX_ATTEMPTS,
+                NOTIFICATION.c.assignment_id.in_(still_open),
             )
             .values(
                 state=DeliveryState.SENDING,
@@ -396,15 +401,17 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
 
 
 def record_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
+    # Only rows this sender claimed (`sending`) are recorded: never another sender's result.
     for chunk in _chunks(ids):
         conn.execute(
             update(NOTIFICATION)
-            .where(NOTIFICATION.c.id.in_(chunk))
+            .where(NOTIFICATION.c.id.in_(chunk), NOTIFICATION.c.state == DeliveryState.SENDING)
             .values(state=DeliveryState.SENT, sent_at=now, updated_at=now, last_error=None)
         )
 
 
-# Waits before the monitor retries a failed message, by attempts made so far.
+# Waits before the monitor retries a failed message, by attempts made so far; after
+# MAX_ATTEMPTS the message stays failed (shown by `status`) until someone resends it.
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
 
 
@@ -417,7 +424,10 @@ def record_failed(conn: Connection, failures: Sequence[tuple[int, str]], now: da
     for notification_id, reason in failures:
         conn.execute(
             update(NOTIFICATION)
-            .where(NOTIFICATION.c.id == notification_id)
+            .where(
+                NOTIFICATION.c.id == notification_id,
+                NOTIFICATION.c.state == DeliveryState.SENDING,
+            )
             .values(
                 state=DeliveryState.FAILED,
                 last_error=reason[:2000],
@@ -455,6 +465,8 @@ def open_assignments(conn: Connection, campaign_id: int) -> list[OpenAssignment]
             ASSIGNMENT.c.status.in_(OPEN_STATUSES),
             DEPARTMENT.c.in_file.is_(True),
         )
+        # One order for every planner: two at once insert rows in the same order, no deadlock.
+        .order_by(ASSIGNMENT.c.id)
     )
     return [
         OpenAssignment(int(i), to_utc(due), list(notify), list(head or []))
@@ -492,6 +504,7 @@ def due_for_sending(conn: Connection, campaign_id: int, now: datetime) -> list[i
             NOTIFICATION.c.campaign_id == campaign_id,
             ASSIGNMENT.c.status.in_(OPEN_STATUSES),
             DEPARTMENT.c.in_file.is_(True),
+            NOTIFICATION.c.attempts < MAX_ATTEMPTS,
             (NOTIFICATION.c.state == DeliveryState.PENDING)
             | (
                 (NOTIFICATION.c.state == DeliveryState.FAILED)

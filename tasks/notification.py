@@ -7,6 +7,7 @@ record leaves the row `sending` ("unconfirmed"): it is reported, never resent bl
 
 from __future__ import annotations
 
+import logging
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,7 @@ from datetime import datetime
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy.exc import DBAPIError
 
 from config.calendars import WorkCalendar
 from config.clock import local
@@ -27,6 +29,8 @@ from models.tables import NOTICE
 from tasks.delivery import Delivery, deliver
 from tasks.rendering import Message, render_notice, render_reminder
 from tasks.tokens import derive_token, link_for, secret_key, token_hash
+
+log = logging.getLogger("duban.notification")
 
 # Results are written in small groups: few commits, and little lost to a crash.
 RECORD_EVERY = 100
@@ -87,9 +91,14 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
     def send_one(item: q.Outgoing) -> Delivery | None:
         # Claimed one at a time, right before its send: a sender that dies leaves at most the
         # messages it had in hand unconfirmed, never the rest of its batch.
-        with engine.begin() as conn:
-            if not q.claim(conn, [item.notification_id], clock_now(now)):
-                return None  # another sender has it, or it went out already
+        try:
+            with engine.begin() as conn:
+                if not q.claim(conn, [item.notification_id], clock_now(now)):
+                    return None  # another sender has it, it went out, or the unit delivered
+        except DBAPIError as exc:
+            # Not claimed, so not ours to mark failed: the next pass tries it again.
+            log.warning("could not claim message %s: %s", item.notification_id, exc.orig)
+            return None
         if item.salt is None:
             return Delivery(ok=False, error="the department has no live link (revoked)")
         token = derive_token(key, item.salt)
@@ -159,8 +168,8 @@ def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -
     name = rung_name(item.kind)
     rung = next((r for r in spec["escalation"] if r["name"] == name), {"wording": "reminder"})
     tz = spec["timezone"]
-    deadline_day = calendar.on_or_after(local(item.due_at, tz).date())
-    working_days = calendar.count_between(local(now, tz).date(), deadline_day)
+    deadline_day = local(item.due_at, tz).date()
+    today = local(now, tz).date()
     return render_reminder(
         spec,
         rung["wording"],
@@ -170,7 +179,8 @@ def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -
         item.due_at,
         link,
         now,
-        working_days,
+        working_days_left=max(calendar.count_between(today, deadline_day), 0),
+        days_overdue=max((today - deadline_day).days, 0),
     )
 
 

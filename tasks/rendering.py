@@ -31,16 +31,16 @@ def _template(name: str) -> Template:
 
 
 def deliverables(requirements: dict[str, Any]) -> str:
-    items = []
-    if requirements.get("summary", True):
-        items.append("活动总结（电子文档）")
-    if requirements.get("paper_copy"):
-        items.append("活动总结纸质文档")
-    if requirements.get("pictures"):
-        items.append("反映活动内容的图片")
-    if requirements.get("video"):
-        items.append("反映活动内容的视频")
-    return "、".join(items) or "活动总结"
+    """`活动总结（纸质版、电子版各一份）及反映活动内容的图片、视频`, from the requirements."""
+    summary = "活动总结（纸质版、电子版各一份）" if requirements.get("paper_copy") else "活动总结"
+    media = [m for m, k in (("图片", "pictures"), ("视频", "video")) if requirements.get(k)]
+    return summary + (f"及反映活动内容的{'、'.join(media)}" if media else "")
+
+
+def format_deadline(due_at: datetime, timezone: str) -> str:
+    """`2021年9月30日（星期四）` for a deadline at the end of a day, else with its time."""
+    text = format_local(due_at, timezone)
+    return text.removesuffix("23:59") if text.endswith("）23:59") else text
 
 
 def _period(spec: dict[str, Any]) -> str | None:
@@ -78,7 +78,7 @@ def render_notice(
         period=_period(spec),
         duties=duties,
         common_duties=spec.get("common_duties") or [],
-        deadline=format_local(due_at, tz),
+        deadline=format_deadline(due_at, tz),
         deliverables=deliverables(spec.get("requirements") or {}),
         note=(spec.get("requirements") or {}).get("note"),
         link=link,
@@ -88,7 +88,7 @@ def render_notice(
     return Message(title=f"【任务通知】{spec['title']}（{department}）", body=body)
 
 
-HEADINGS = {"reminder": "提醒", "urgent": "催办", "overdue": "督办", "escalation": "督办通报"}
+HEADINGS = {"reminder": "提醒", "urgent": "催办", "overdue": "督办", "escalation": "督办"}
 
 
 def render_reminder(
@@ -100,10 +100,11 @@ def render_reminder(
     due_at: datetime,
     link: str,
     now: datetime,
-    working_days: int,
+    working_days_left: int,
+    days_overdue: int,
 ) -> Message:
-    """A rung of the ladder: 提醒, 催办, 督办 or 督办通报, to the department, its head, the
-    coordinator or the leadership group. `working_days` is left (>= 0) or overdue (< 0)."""
+    """A rung of the ladder: 提醒, 催办, 督办 or 督办函 to the department or its head, a copy of
+    the overdue notice to the coordinator, a 情况报告 to the leadership group."""
     tz = spec["timezone"]
     sent = local(now, tz)
     leaders = (spec.get("leaders") or {}).get("name") or "领导小组"
@@ -114,15 +115,21 @@ def render_reminder(
         title=spec["title"],
         office=spec.get("lead_office") or "我办",
         leaders=leaders,
-        deadline=format_local(due_at, tz),
-        working_days=abs(working_days),
-        overdue=working_days < 0,
+        deadline=format_deadline(due_at, tz),
+        working_days_left=working_days_left,
+        days_overdue=days_overdue,
         deliverables=deliverables(spec.get("requirements") or {}),
         link=link,
         contact=contact,
+        coordinator=_coordinator(spec),
         sent_on=f"{sent.year}年{sent.month}月{sent.day}日",
     )
-    heading = HEADINGS.get(wording, "提醒")
-    if recipient in ("coordinator", "leaders"):
-        heading = "逾期抄送" if wording == "overdue" else heading
+    if recipient == "leaders":
+        heading = "情况报告"
+    elif recipient == "coordinator":
+        heading = "逾期未报"
+    elif recipient == "head" and wording == "escalation":
+        heading = "督办函"
+    else:
+        heading = HEADINGS.get(wording, "提醒")
     return Message(title=f"【{heading}】{spec['title']}（{department}）", body=body)

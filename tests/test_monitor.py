@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -61,7 +62,7 @@ def received(smtp: SmtpReceiver) -> dict[str, list[tuple[str, str]]]:
         heading = mail.subject.split("】", 1)[0].lstrip("【")
         if heading == "任务通知":
             continue
-        sent_on = mail.body.strip().splitlines()[-1]
+        sent_on = re.findall(r"\d{4}年\d+月\d+日", mail.body.strip().splitlines()[-1])[0]
         for rcpt in mail.rcpt:
             out[rcpt].append((heading, sent_on))
     return out
@@ -96,9 +97,9 @@ def test_the_datian_campaign_from_launch_to_two_weeks_after_its_deadline(
     # The office gets a copy of every overdue notice; the leadership group the escalations,
     # three working days on (10-9 is a make-up Saturday, so Monday 10-11).
     office = got["zlb@datian.example.cn"]
-    assert office == [("逾期抄送", "2021年10月8日")] * 17
+    assert office == [("逾期未报", "2021年10月8日")] * 17
     leaders = got["ldxz@datian.example.cn"]
-    assert leaders == [("督办通报", "2021年10月11日")] * 16
+    assert leaders == [("情况报告", "2021年10月11日")] * 16
     # Nothing on weekends, during the Mid-Autumn or National Day holidays, or out of hours.
     all_days = {d for msgs in got.values() for _, d in msgs}
     assert all_days == {"2021年9月27日", "2021年9月30日", "2021年10月8日", "2021年10月11日"}
@@ -116,6 +117,17 @@ def test_the_datian_campaign_from_launch_to_two_weeks_after_its_deadline(
         ("escalation", "leaders", "2021-10-11T09:00:00+08:00"),
     ]
     assert [m["message"] for m in rows["scjgj"].messages] == ["notice", "reminder"]
+    # What the unit reads: the deadline, the days, its link, who to call.
+    bodies = {
+        m.subject.split("】")[0][1:]: m.body
+        for m in relay.mails
+        if m.rcpt == ["fgj@datian.example.cn"]
+    }
+    assert "截止时间为2021年9月30日（星期四），距截止还有3个工作日" in bodies["提醒"]
+    assert "今天是大田县2021年“质量月”活动总结材料的报送截止日" in bodies["催办"]
+    assert "已超过报送时限8天" in bodies["督办"]  # 9-30 to 10-8
+    assert "逾期情况将报大田县质量强县工作领导小组" in bodies["督办"]
+    assert "联系人：大田县质量强县工作领导小组办公室" in bodies["督办"]
     # Each unit's messages carry its own link.
     fgj = [m for m in relay.mails if "fgj@datian.example.cn" in m.rcpt]
     assert len({links_in(m.body)[0] for m in fgj}) == 1
@@ -259,3 +271,105 @@ def test_the_monitor_runs_as_a_prefect_flow(relay: SmtpReceiver, tmp_path: Path)
     morning = monitor_flow(now=parse_instant("2021-09-28T08:45", TZ))
     assert morning.campaigns[0].by_rung == {"reminder": 1} and morning.delivery.sent == 1
     assert received(relay)["a@county.test"] == [("提醒", "2021年9月28日")]
+
+
+def test_a_deadline_on_a_holiday_moves_to_the_next_working_day(relay: SmtpReceiver) -> None:
+    from tasks.status import campaign_status
+
+    path = write_campaign(
+        Path(os.environ["DUBAN_DATA_DIR"]).parent / "c.yaml",
+        [dept("a", "a@county.test")],
+        due="2021-10-03",
+    )
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    (row,) = campaign_status("test-campaign").rows
+    assert row.due == "2021-10-08T23:59:59+08:00"
+    for day in ("2021-09-29", "2021-09-30", "2021-10-08", "2021-10-09", "2021-10-11"):
+        run_pass(f"{day}T09:00")
+    assert received(relay)["a@county.test"] == [
+        ("提醒", "2021年9月29日"),  # 3 working days before Friday 10-8: 9-29, 9-30, 10-8
+        ("催办", "2021年10月8日"),
+        ("督办", "2021年10月9日"),  # the make-up Saturday is the first working day after
+    ]
+    urgent = next(m for m in relay.mails if m.subject.startswith("【催办】"))
+    assert "报送截止日（2021年10月8日（星期五））" in urgent.body
+
+
+def test_a_rung_set_in_hours_and_a_deadline_with_a_time(relay: SmtpReceiver) -> None:
+    ladder = [
+        {"name": "last-call", "hours": -4, "to": ["department"], "wording": "urgent"},
+        {"name": "overdue", "days": 1, "to": ["department"], "wording": "overdue"},
+    ]
+    path = write_campaign(
+        Path(os.environ["DUBAN_DATA_DIR"]).parent / "c.yaml",
+        [dept("a", "a@county.test")],
+        due="2021-09-30T17:00",
+        escalation=ladder,
+    )
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    assert run_pass("2021-09-30T12:59") == 0
+    assert run_pass("2021-09-30T13:00") == 1  # four hours before 17:00
+    urgent = next(m for m in relay.mails if m.subject.startswith("【催办】"))
+    assert "2021年9月30日（星期四）17:00" in urgent.body
+
+
+def test_a_failed_message_waits_out_its_backoff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    smtp = SmtpReceiver()  # nothing listens on its port yet
+    monkeypatch.setenv("DUBAN_SMTP_URL", f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test")
+    get_settings.cache_clear()
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test")])
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+
+    def attempts() -> dict[str, int]:
+        with get_engine().connect() as conn:
+            return dict(conn.execute(text("SELECT kind, attempts FROM notification")).all())
+
+    def tries() -> tuple[int, int]:
+        by_kind = attempts()
+        reminder = next(n for kind, n in by_kind.items() if kind.startswith("reminder@"))
+        return by_kind["notice"], reminder
+
+    run_pass("2021-09-27T09:00")
+    assert tries() == (2, 1)  # the notice failed at launch too: its second try
+    run_pass("2021-09-27T09:04")  # within the reminder's first wait (5 minutes)
+    assert tries() == (2, 1)
+    run_pass("2021-09-27T09:06")
+    assert tries() == (2, 2)  # the notice waits 15 minutes after a second failure
+    run_pass("2021-09-27T09:16")
+    assert tries() == (3, 2)
+
+
+def test_a_unit_that_submits_after_planning_is_not_reminded(relay: SmtpReceiver) -> None:
+    path = write_campaign(
+        Path(os.environ["DUBAN_DATA_DIR"]).parent / "c.yaml",
+        [dept("a", "a@county.test"), dept("b", "b@county.test")],
+    )
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    now = parse_instant("2021-09-27T09:00", TZ)
+    plans = plan_reminders(now)
+    set_status("a", "submitted")  # between the decision and the send
+    sent = sum(send_batch(ids, now).sent for ids in sendable_now(plans, now, 500))
+    assert sent == 1 and list(received(relay)) == ["b@county.test"]
+
+
+def test_a_supplied_calendar_drives_a_campaign_beyond_the_package(
+    relay: SmtpReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.status import campaign_status
+
+    folder = tmp_path / "calendars"
+    folder.mkdir()
+    (folder / "2027.yaml").write_text(
+        "year: 2027\nholidays: [2027-02-05..2027-02-11]\nworkdays: [2027-02-14]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DUBAN_CALENDAR_DIR", str(folder))
+    get_settings.cache_clear()
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test")], due="2027-02-10")
+    launch_flow(path=str(path), now=parse_instant("2027-01-20T09:00", TZ))
+    (row,) = campaign_status("test-campaign").rows
+    assert row.due == "2027-02-12T23:59:59+08:00"  # out of the supplied Spring Festival break
+    run_pass("2027-02-15T09:00")  # Sunday 2-14 was the make-up day: 2-15 is one day late
+    assert received(relay)["a@county.test"] == [("督办", "2027年2月15日")]
