@@ -296,7 +296,16 @@ def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
     """Mark messages as being sent. Only rows still pending or failed are taken, so two
     senders racing for the same rows each get a disjoint share; and only while the unit still
     owes its summary, so one that submits meanwhile is not reminded."""
-    still_open = select(ASSIGNMENT.c.id).where(ASSIGNMENT.c.status.in_(OPEN_STATUSES))
+    # Correlated, so each claim probes one assignment by its key; an IN (subquery) made
+    # SQLite list every open assignment for every message.
+    still_open = (
+        select(ASSIGNMENT.c.id)
+        .where(
+            ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id,
+            ASSIGNMENT.c.status.in_(OPEN_STATUSES),
+        )
+        .exists()
+    )
     claimed: list[int] = []
     for chunk in _chunks(ids):
         stmt = (
@@ -305,7 +314,7 @@ def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
                 NOTIFICATION.c.id.in_(chunk),
                 NOTIFICATION.c.state.in_(UNSENT),
                 NOTIFICATION.c.attempts < MAX_ATTEMPTS,
-                NOTIFICATION.c.assignment_id.in_(still_open),
+                still_open,
             )
             .values(
                 state=DeliveryState.SENDING,

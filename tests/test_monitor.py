@@ -373,3 +373,20 @@ def test_a_supplied_calendar_drives_a_campaign_beyond_the_package(
     assert row.due == "2027-02-12T23:59:59+08:00"  # out of the supplied Spring Festival break
     run_pass("2027-02-15T09:00")  # Sunday 2-14 was the make-up day: 2-15 is one day late
     assert received(relay)["a@county.test"] == [("督办", "2027年2月15日")]
+
+
+def test_two_monitor_processes_started_together_send_each_reminder_once(
+    relay: SmtpReceiver, tmp_path: Path
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    departments = [dept(f"d{i:02d}", f"d{i:02d}@county.test") for i in range(20)]
+    path = write_campaign(tmp_path / "c.yaml", departments)
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    relay.mails.clear()
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    command = [sys.executable, "-m", "cli.main", "monitor", "--now", "2021-09-27T09:00"]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) for _ in "ab"]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sorted(m.rcpt[0] for m in relay.mails) == sorted(d["notify"][0] for d in departments)
