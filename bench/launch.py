@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from bench.smtp_sink import start_smtp_sink
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -252,20 +254,7 @@ def main() -> None:
     campaign = work / "bench.yaml"
     write_campaign(campaign, args.departments)
     port = free_port()
-    smtpd = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            (
-                "import time; from aiosmtpd.controller import Controller\n"
-                "class H:\n"
-                "    async def handle_DATA(self, s, se, e): return '250 OK'\n"
-                f"c = Controller(H(), hostname='127.0.0.1', port={port}); c.start()\n"
-                "time.sleep(86400)\n"
-            ),
-        ],
-    )
-    time.sleep(1.5)
+    smtpd = start_smtp_sink(port)
     env = {
         **os.environ,
         "DUBAN_DATABASE_URL": url,

@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.launch import write_campaign
+from bench.smtp_sink import start_smtp_sink
 from tests.receivers import free_port
 
 
@@ -91,20 +90,7 @@ def main() -> None:
     print(f"  decide and record          {decided:6.2f} s   {planned:,} messages planned")
     print(f"  second pass (all planned)  {repeat:6.2f} s   {again} new")
     if not args.no_send:
-        smtpd = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                (
-                    "import time; from aiosmtpd.controller import Controller\n"
-                    "class H:\n"
-                    "    async def handle_DATA(self, s, se, e): return '250 OK'\n"
-                    f"c = Controller(H(), hostname='127.0.0.1', port={port}); c.start()\n"
-                    "time.sleep(86400)\n"
-                ),
-            ]
-        )
-        time.sleep(1.5)
+        smtpd = start_smtp_sink(port)
         try:
             start = time.perf_counter()
             sent = sum(send_batch(ids, now).sent for ids in sendable_now(plans, now, 500))
