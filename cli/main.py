@@ -77,6 +77,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--passes", type=int, default=None, help=argparse.SUPPRESS)
     serve.set_defaults(handler=_serve)
 
+    web = sub.add_parser("web", help="serve the departments' link pages and the dashboard")
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    web.add_argument("--port", type=int, default=8000)
+    web.add_argument(
+        "--workers", type=int, default=1, help="processes (they share the database and key)"
+    )
+    web.set_defaults(handler=_web)
+
+    account = sub.add_parser("coordinator", help="dashboard accounts")
+    account_sub = account.add_subparsers(dest="account_command", required=True)
+    add = account_sub.add_parser("add", help="create an account, or set a new password")
+    add.add_argument("username")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.set_defaults(handler=_coordinator_add)
+
     status = sub.add_parser("status", help="one row per department of a campaign")
     status.add_argument("campaign", help="the campaign's slug")
     status.add_argument("--json", action="store_true", help="print a JSON list of objects")
@@ -181,6 +198,54 @@ def _serve(args: argparse.Namespace, now: datetime | None) -> int:
         print("duban: --interval: give minutes between 1 and 1440", file=sys.stderr)
         return EXIT_BAD_INPUT
     return serve(args.interval, lambda: _monitor(args, None), args.passes)
+
+
+def _web(args: argparse.Namespace, now: datetime | None) -> int:
+    import uvicorn
+
+    from tasks.tokens import secret_key
+
+    if args.workers < 1:
+        print("duban: --workers: give at least 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    # Made before the workers start: each would otherwise race to create the link key.
+    secret_key()
+    settings = get_settings()
+    print(f"Link pages and dashboard on http://{args.host}:{args.port}/ ")
+    print(f"  links in notices point to {settings.public_url} (DUBAN_PUBLIC_URL)")
+    print(f"  database: {_db_label(settings.resolved_database_url())}")
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+    )
+    return EXIT_OK
+
+
+def _coordinator_add(args: argparse.Namespace, now: datetime | None) -> int:
+    import getpass
+
+    from tasks.accounts import AccountError, save_account
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.username}: ")
+        if getpass.getpass("Again: ") != password:
+            print("duban: the passwords differ; nothing changed", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    try:
+        created = save_account(args.username, password)
+    except AccountError as exc:
+        print(f"duban: {exc}; nothing changed", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    what = "created" if created else "password changed (its open sessions are signed out)"
+    print(f"Coordinator {args.username}: {what}")
+    return EXIT_OK
 
 
 def _status(args: argparse.Namespace, now: datetime | None) -> int:

@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from config.channels import channel_problem
+from config.channels import channel_problem, resolve_tags
 from config.ladder import DEFAULT_LADDER, OfficeHours, Rung
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -145,12 +145,7 @@ class Campaign(Strict):
 
     def resolve(self, entries: list[str]) -> list[str]:
         """Tags replaced by the addresses they stand for, in order, without repeats."""
-        out: list[str] = []
-        for entry in entries:
-            for address in self.channels.get(entry, [entry]):
-                if address not in out:
-                    out.append(address)
-        return out
+        return resolve_tags(entries, self.channels)
 
 
 @lru_cache(maxsize=64)

@@ -41,6 +41,11 @@ def _apprise_problem(url: str) -> str | None:
     return None
 
 
+def resolve_tags(entries: list[str], channels: dict[str, list[str]]) -> list[str]:
+    """Tags replaced by the addresses they stand for, in order, without repeats."""
+    return list(dict.fromkeys(a for e in entries for a in channels.get(e, [e])))
+
+
 def relay_url(smtp_url: str, address: str) -> str:
     """The relay's Apprise URL with its recipient replaced by `address`. Notices are plain
     text: unless the relay URL says otherwise, no HTML copy is built (it halves the work)."""

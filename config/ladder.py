@@ -127,5 +127,10 @@ def rung_kind(rung: Rung, due_at: datetime) -> str:
 
 
 def rung_name(kind: str) -> str:
-    """The rung of a ledger key (`urgent@202109301559` -> `urgent`)."""
-    return kind.split("@", 1)[0]
+    """The message of a ledger key: the rung (`urgent@202109301559` -> `urgent`), or the
+    coordinator's action (`returned:17` -> `returned`)."""
+    return kind.split("@", 1)[0].split(":", 1)[0]
+
+
+def is_rung(kind: str) -> bool:
+    return "@" in kind

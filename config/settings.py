@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     )
     send_workers: int = Field(default=8, ge=1, le=64, description="Parallel sends per batch.")
     batch_size: int = Field(default=500, ge=1, description="Departments per Prefect task run.")
+    upload_max_files: int = Field(
+        default=20, ge=1, le=200, description="Attachments per submission."
+    )
+    upload_max_file_mb: int = Field(
+        default=200, ge=1, description="Largest attachment, in MiB (a phone video is large)."
+    )
+    upload_max_total_mb: int = Field(
+        default=500, ge=1, description="All attachments of one submission together, in MiB."
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -63,6 +72,10 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
 
 
 @lru_cache(maxsize=1)

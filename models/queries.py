@@ -13,15 +13,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from config.clock import to_utc
 from models.tables import (
-    NOTICE,
     OPEN_STATUSES,
+    SETTLED_STATUSES,
     Assignment,
     AssignmentStatus,
+    Attachment,
     Campaign,
+    Coordinator,
     DeliveryState,
     Department,
     LinkToken,
     Notification,
+    Submission,
 )
 
 CAMPAIGN: Table = Campaign.__table__  # type: ignore[attr-defined]
@@ -29,6 +32,9 @@ DEPARTMENT: Table = Department.__table__  # type: ignore[attr-defined]
 ASSIGNMENT: Table = Assignment.__table__  # type: ignore[attr-defined]
 TOKEN: Table = LinkToken.__table__  # type: ignore[attr-defined]
 NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
+SUBMISSION: Table = Submission.__table__  # type: ignore[attr-defined]
+ATTACHMENT: Table = Attachment.__table__  # type: ignore[attr-defined]
+COORDINATOR: Table = Coordinator.__table__  # type: ignore[attr-defined]
 
 UNSENT = (DeliveryState.PENDING, DeliveryState.FAILED)
 MAX_ATTEMPTS = 8
@@ -90,20 +96,26 @@ def move_open_deadlines(
 # --- departments and assignments ---------------------------------------------------------
 
 
-def upsert_departments(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert new departments; refresh name, contacts and duties of known ones. Returns
-    code -> id for every row, new or known, from the statement itself (no second lookup)."""
+def upsert_departments(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, Placed]:
+    """Insert new departments; refresh name, contacts and duties of known ones, except the
+    contact of a unit the coordinator reassigned from the dashboard. Returns code -> (id,
+    current addresses) for every row, from the statement itself (no second lookup)."""
     if not rows:
         return {}
     stmt = _insert(conn, DEPARTMENT)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["campaign_id", "code"],
-        set_={
-            k: stmt.excluded[k]
-            for k in ("name", "person", "phone", "notify", "duties", "head_notify", "in_file")
-        },
-    ).returning(DEPARTMENT.c.code, DEPARTMENT.c.id)
-    return {code: int(i) for code, i in conn.execute(stmt, rows)}
+    kept = DEPARTMENT.c.reassigned_at.is_not(None)
+    set_ = {k: stmt.excluded[k] for k in ("name", "duties", "head_notify", "in_file")}
+    for k in ("person", "phone", "notify"):
+        set_[k] = case((kept, DEPARTMENT.c[k]), else_=stmt.excluded[k])
+    stmt = stmt.on_conflict_do_update(index_elements=["campaign_id", "code"], set_=set_)
+    stmt = stmt.returning(DEPARTMENT.c.code, DEPARTMENT.c.id, DEPARTMENT.c.notify)
+    return {code: Placed(int(i), list(notify)) for code, i, notify in conn.execute(stmt, rows)}
+
+
+@dataclass(frozen=True)
+class Placed:
+    department_id: int
+    notify: list[str]
 
 
 def refresh_statistics(conn: Connection) -> None:
@@ -200,14 +212,6 @@ def insert_tokens(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(TOKEN.insert(), rows)
 
 
-def assignment_for_token_hash(conn: Connection, token_hash: str) -> int | None:
-    query = select(TOKEN.c.assignment_id).where(
-        TOKEN.c.token_hash == token_hash, TOKEN.c.revoked_at.is_(None)
-    )
-    found = conn.execute(query).scalar_one_or_none()
-    return int(found) if found is not None else None
-
-
 # --- the notification ledger ---------------------------------------------------------------
 
 
@@ -297,7 +301,8 @@ def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
     senders racing for the same rows each get a disjoint share; and only while the unit still
     owes its summary, so one that submits meanwhile is not reminded."""
     # Correlated, so each claim probes one assignment by its key; an IN (subquery) made
-    # SQLite list every open assignment for every message.
+    # SQLite list every open assignment for every message. A coordinator's own message (a
+    # return, a new link) goes out whatever the unit's status; the ladder only chases.
     still_open = (
         select(ASSIGNMENT.c.id)
         .where(
@@ -305,7 +310,7 @@ def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
             ASSIGNMENT.c.status.in_(OPEN_STATUSES),
         )
         .exists()
-    )
+    ) | ~_is_rung()
     claimed: list[int] = []
     for chunk in _chunks(ids):
         stmt = (
@@ -345,6 +350,8 @@ class Outgoing:
     token_hash: str | None
     slug: str
     campaign_spec: dict[str, Any]
+    note: str | None = None
+    acknowledged_at: datetime | None = None
 
 
 def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
@@ -364,8 +371,10 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
                 NOTIFICATION.c.channel,
                 NOTIFICATION.c.recipient,
                 NOTIFICATION.c.campaign_id,
+                NOTIFICATION.c.note,
                 ASSIGNMENT.c.id.label("assignment_id"),
                 ASSIGNMENT.c.due_at,
+                ASSIGNMENT.c.acknowledged_at,
                 DEPARTMENT.c.code,
                 DEPARTMENT.c.name,
                 DEPARTMENT.c.person,
@@ -404,6 +413,8 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
                     token_hash=row.token_hash,
                     slug=slug,
                     campaign_spec=spec,
+                    note=row.note,
+                    acknowledged_at=to_utc(row.acknowledged_at) if row.acknowledged_at else None,
                 )
             )
     return out
@@ -490,7 +501,7 @@ def withdraw_stale_rungs(
     missed, a rung of a deadline since extended, or any for a unit that has delivered."""
     query = select(NOTIFICATION.c.id, NOTIFICATION.c.assignment_id, NOTIFICATION.c.kind).where(
         NOTIFICATION.c.campaign_id == campaign_id,
-        NOTIFICATION.c.kind != NOTICE,
+        _is_rung(),
         NOTIFICATION.c.state.in_(UNSENT),
     )
     stale = [i for i, a, kind in conn.execute(query) if current.get(a) != kind]
@@ -593,6 +604,475 @@ def ledger_of_campaign(conn: Connection, campaign_id: int) -> list[dict[str, Any
         .order_by(NOTIFICATION.c.id)
     )
     return [_utc(dict(row)) for row in conn.execute(query).mappings()]
+
+
+# --- the department's link -----------------------------------------------------------------
+
+
+def unit_by_token_hash(conn: Connection, hashed: str) -> dict[str, Any] | None:
+    """Everything the link page shows, found by the hash of the token in its URL; includes
+    `revoked_at` so that a revoked link gets its own page."""
+    query = (
+        select(
+            TOKEN.c.revoked_at,
+            *_unit_columns(),
+        )
+        .join(ASSIGNMENT, ASSIGNMENT.c.id == TOKEN.c.assignment_id)
+        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .join(CAMPAIGN, CAMPAIGN.c.id == ASSIGNMENT.c.campaign_id)
+        .where(TOKEN.c.token_hash == hashed)
+    )
+    row = conn.execute(query).mappings().first()
+    return _utc(dict(row)) if row else None
+
+
+def unit_by_code(conn: Connection, campaign_id: int, code: str) -> dict[str, Any] | None:
+    query = (
+        select(*_unit_columns())
+        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .join(CAMPAIGN, CAMPAIGN.c.id == ASSIGNMENT.c.campaign_id)
+        .where(DEPARTMENT.c.campaign_id == campaign_id, DEPARTMENT.c.code == code)
+    )
+    row = conn.execute(query).mappings().first()
+    return _utc(dict(row)) if row else None
+
+
+def _unit_columns() -> list[Any]:
+    return [
+        ASSIGNMENT.c.id.label("assignment_id"),
+        ASSIGNMENT.c.status,
+        ASSIGNMENT.c.due_at,
+        ASSIGNMENT.c.acknowledged_at,
+        ASSIGNMENT.c.first_submitted_at,
+        ASSIGNMENT.c.submitted_at,
+        ASSIGNMENT.c.late,
+        ASSIGNMENT.c.reviewed_at,
+        DEPARTMENT.c.id.label("department_id"),
+        DEPARTMENT.c.code,
+        DEPARTMENT.c.name,
+        DEPARTMENT.c.person,
+        DEPARTMENT.c.phone,
+        DEPARTMENT.c.notify,
+        DEPARTMENT.c.duties,
+        DEPARTMENT.c.in_file,
+        CAMPAIGN.c.id.label("campaign_id"),
+        CAMPAIGN.c.slug,
+        CAMPAIGN.c.title,
+        CAMPAIGN.c.timezone,
+        CAMPAIGN.c.status.label("campaign_status"),
+        CAMPAIGN.c.spec,
+    ]
+
+
+def acknowledge(conn: Connection, assignment_id: int, now: datetime) -> bool:
+    """签收: the first acknowledgement counts; later ones change nothing."""
+    stmt = (
+        update(ASSIGNMENT)
+        .where(ASSIGNMENT.c.id == assignment_id, ASSIGNMENT.c.acknowledged_at.is_(None))
+        .values(
+            acknowledged_at=now,
+            updated_at=now,
+            status=case(
+                (ASSIGNMENT.c.status == AssignmentStatus.ASSIGNED, AssignmentStatus.ACKNOWLEDGED),
+                else_=ASSIGNMENT.c.status,
+            ),
+        )
+        .returning(ASSIGNMENT.c.id)
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def submission_by_form_key(
+    conn: Connection, assignment_id: int, form_key: str
+) -> dict[str, Any] | None:
+    query = select(SUBMISSION).where(
+        SUBMISSION.c.assignment_id == assignment_id, SUBMISSION.c.form_key == form_key
+    )
+    row = conn.execute(query).mappings().first()
+    return _utc(dict(row)) if row else None
+
+
+def mark_submitted(conn: Connection, assignment_id: int, now: datetime) -> datetime | None:
+    """The unit has (re)submitted: returns its deadline, or None if its summary was already
+    accepted (no more versions). On PostgreSQL the row lock this takes queues concurrent
+    submissions of one unit, so their version numbers never collide."""
+    first = ASSIGNMENT.c.first_submitted_at
+    stmt = (
+        update(ASSIGNMENT)
+        .where(
+            ASSIGNMENT.c.id == assignment_id,
+            ASSIGNMENT.c.status != AssignmentStatus.ACCEPTED,
+        )
+        .values(
+            status=AssignmentStatus.SUBMITTED,
+            settled=True,
+            submitted_at=now,
+            first_submitted_at=func.coalesce(first, now),
+            late=case((first.is_(None), ASSIGNMENT.c.due_at < now), else_=ASSIGNMENT.c.late),
+            acknowledged_at=func.coalesce(ASSIGNMENT.c.acknowledged_at, now),
+            updated_at=now,
+        )
+        .returning(ASSIGNMENT.c.due_at)
+    )
+    due = conn.execute(stmt).scalar_one_or_none()
+    return to_utc(due) if due is not None else None
+
+
+def insert_submission(conn: Connection, values: dict[str, Any]) -> tuple[int, int] | None:
+    """A new version of the unit's summary: (id, version), or None if a submission with the
+    same form key exists (the same form posted twice)."""
+    latest = (
+        select(func.coalesce(func.max(SUBMISSION.c.version), 0) + 1)
+        .where(SUBMISSION.c.assignment_id == values["assignment_id"])
+        .scalar_subquery()
+    )
+    stmt = (
+        _insert(conn, SUBMISSION)
+        .values(**values, version=latest)
+        .on_conflict_do_nothing(index_elements=["assignment_id", "form_key"])
+        .returning(SUBMISSION.c.id, SUBMISSION.c.version)
+    )
+    row = conn.execute(stmt).first()
+    return (int(row.id), int(row.version)) if row else None
+
+
+def insert_attachments(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(ATTACHMENT.insert(), rows)
+
+
+def submissions_of(conn: Connection, assignment_id: int) -> list[dict[str, Any]]:
+    """Every version of a unit's summary, newest first, each with its `attachments`."""
+    versions = [
+        _utc(dict(row))
+        for row in conn.execute(
+            select(SUBMISSION)
+            .where(SUBMISSION.c.assignment_id == assignment_id)
+            .order_by(SUBMISSION.c.version.desc())
+        ).mappings()
+    ]
+    files: dict[int, list[dict[str, Any]]] = {v["id"]: [] for v in versions}
+    if files:
+        query = (
+            select(ATTACHMENT)
+            .where(ATTACHMENT.c.submission_id.in_(list(files)))
+            .order_by(ATTACHMENT.c.id)
+        )
+        for row in conn.execute(query).mappings():
+            files[row["submission_id"]].append(dict(row))
+    return [{**v, "attachments": files[v["id"]]} for v in versions]
+
+
+def attachment_of(
+    conn: Connection,
+    attachment_id: int,
+    *,
+    assignment_id: int | None = None,
+    campaign_id: int | None = None,
+) -> dict[str, Any] | None:
+    """An attachment, only if it belongs to that unit (a department's link) or that campaign
+    (the coordinator): an id from another unit finds nothing."""
+    query = (
+        select(ATTACHMENT, SUBMISSION.c.assignment_id)
+        .join(SUBMISSION, SUBMISSION.c.id == ATTACHMENT.c.submission_id)
+        .join(ASSIGNMENT, ASSIGNMENT.c.id == SUBMISSION.c.assignment_id)
+        .where(ATTACHMENT.c.id == attachment_id)
+    )
+    if assignment_id is not None:
+        query = query.where(SUBMISSION.c.assignment_id == assignment_id)
+    if campaign_id is not None:
+        query = query.where(ASSIGNMENT.c.campaign_id == campaign_id)
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+# --- the coordinator's actions -----------------------------------------------------------
+
+
+def set_status(
+    conn: Connection, assignment_id: int, status: str, now: datetime, **values: Any
+) -> None:
+    conn.execute(
+        update(ASSIGNMENT)
+        .where(ASSIGNMENT.c.id == assignment_id)
+        .values(
+            status=status,
+            settled=status in SETTLED_STATUSES,
+            updated_at=now,
+            **values,
+        )
+    )
+
+
+def review_latest(
+    conn: Connection,
+    assignment_id: int,
+    version: int,
+    verdict: str,
+    comment: str | None,
+    by: str,
+    now: datetime,
+) -> int | None:
+    """Record the verdict on `version` if it is still the latest one and not yet reviewed:
+    the coordinator judges what they read, never a revision that arrived meanwhile. Returns
+    the submission's id, or None."""
+    newest = (
+        select(func.max(SUBMISSION.c.version))
+        .where(SUBMISSION.c.assignment_id == assignment_id)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(SUBMISSION)
+        .where(
+            SUBMISSION.c.assignment_id == assignment_id,
+            SUBMISSION.c.version == version,
+            SUBMISSION.c.version == newest,
+            SUBMISSION.c.review.is_(None),
+        )
+        .values(review=verdict, review_comment=comment, reviewed_at=now, reviewed_by=by)
+        .returning(SUBMISSION.c.id)
+    )
+    found = conn.execute(stmt).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+def set_due(conn: Connection, assignment_id: int, due_at: datetime, now: datetime) -> None:
+    conn.execute(
+        update(ASSIGNMENT)
+        .where(ASSIGNMENT.c.id == assignment_id)
+        .values(due_at=due_at, updated_at=now)
+    )
+
+
+def reassign_department(
+    conn: Connection, department_id: int, contact: dict[str, Any], now: datetime
+) -> None:
+    conn.execute(
+        update(DEPARTMENT)
+        .where(DEPARTMENT.c.id == department_id)
+        .values(**contact, reassigned_at=now)
+    )
+
+
+def revoke_links(conn: Connection, assignment_id: int, now: datetime) -> None:
+    conn.execute(
+        update(TOKEN)
+        .where(TOKEN.c.assignment_id == assignment_id, TOKEN.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def withdraw_unsent(
+    conn: Connection, assignment_id: int, keep_channels: Sequence[str], now: datetime
+) -> None:
+    """Unsent messages to addresses the unit no longer has are withdrawn."""
+    conn.execute(
+        update(NOTIFICATION)
+        .where(
+            NOTIFICATION.c.assignment_id == assignment_id,
+            NOTIFICATION.c.recipient == "department",
+            NOTIFICATION.c.state.in_(UNSENT),
+            NOTIFICATION.c.channel.not_in(list(keep_channels)),
+        )
+        .values(state=DeliveryState.WITHDRAWN, updated_at=now)
+    )
+
+
+def planned_ids(conn: Connection, assignment_id: int, kind: str) -> list[int]:
+    query = select(NOTIFICATION.c.id).where(
+        NOTIFICATION.c.assignment_id == assignment_id,
+        NOTIFICATION.c.kind == kind,
+        NOTIFICATION.c.state.in_(UNSENT),
+    )
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
+# --- coordinator accounts ------------------------------------------------------------------
+
+
+def coordinator_by_name(conn: Connection, username: str) -> dict[str, Any] | None:
+    query = select(COORDINATOR).where(COORDINATOR.c.username == username)
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def coordinator_by_id(conn: Connection, coordinator_id: int) -> dict[str, Any] | None:
+    row = (
+        conn.execute(select(COORDINATOR).where(COORDINATOR.c.id == coordinator_id))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def save_coordinator(conn: Connection, username: str, password_hash: str, now: datetime) -> bool:
+    """Create the account, or set a new password; True if it was created."""
+    stmt = _insert(conn, COORDINATOR).values(
+        username=username, password_hash=password_hash, created_at=now, updated_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["username"],
+        set_={"password_hash": password_hash, "updated_at": now},
+    ).returning(COORDINATOR.c.created_at)
+    created = conn.execute(stmt).scalar_one()
+    return bool(to_utc(created) == now)
+
+
+# --- the dashboard -------------------------------------------------------------------------
+
+DASHBOARD_FILTERS = (
+    "overdue",
+    "not_acknowledged",
+    "acknowledged",
+    "submitted",
+    "late",
+    "returned",
+    "accepted",
+)
+DASHBOARD_SORTS = ("due", "code", "name", "status", "submitted")
+
+
+def campaigns_progress(conn: Connection, now: datetime) -> list[dict[str, Any]]:
+    """Every campaign, newest first, with its units counted by status and overdue."""
+    campaigns = [
+        _utc(dict(row))
+        for row in conn.execute(
+            select(
+                CAMPAIGN.c.id,
+                CAMPAIGN.c.slug,
+                CAMPAIGN.c.title,
+                CAMPAIGN.c.timezone,
+                CAMPAIGN.c.due_at,
+                CAMPAIGN.c.status,
+            ).order_by(CAMPAIGN.c.launched_at.desc(), CAMPAIGN.c.id.desc())
+        ).mappings()
+    ]
+    for c in campaigns:
+        c["counts"] = status_counts(conn, c["id"], now)
+    return campaigns
+
+
+def status_counts(conn: Connection, campaign_id: int, now: datetime) -> dict[str, int]:
+    """Units by dashboard status, plus `overdue` and `total`."""
+    query = (
+        select(ASSIGNMENT.c.status, ASSIGNMENT.c.late, func.count())
+        .where(ASSIGNMENT.c.campaign_id == campaign_id)
+        .group_by(ASSIGNMENT.c.status, ASSIGNMENT.c.late)
+    )
+    counts = dict.fromkeys(DASHBOARD_FILTERS, 0)
+    for status, late, n in conn.execute(query):
+        counts[display_status(status, bool(late))] += int(n)
+    overdue = select(func.count()).where(
+        ASSIGNMENT.c.campaign_id == campaign_id,
+        ASSIGNMENT.c.settled.is_(False),
+        ASSIGNMENT.c.due_at < now,
+    )
+    counts["overdue"] = int(conn.execute(overdue).scalar_one())
+    counts["total"] = sum(v for k, v in counts.items() if k != "overdue")
+    return counts
+
+
+def display_status(status: str, late: bool) -> str:
+    if status == AssignmentStatus.ASSIGNED:
+        return "not_acknowledged"
+    if status == AssignmentStatus.SUBMITTED and late:
+        return "late"
+    return str(status)
+
+
+def _dashboard_filter(campaign_id: int, status: str | None, now: datetime) -> list[Any]:
+    where = [ASSIGNMENT.c.campaign_id == campaign_id]
+    if status == "overdue":
+        where += [ASSIGNMENT.c.settled.is_(False), ASSIGNMENT.c.due_at < now]
+    elif status == "not_acknowledged":
+        where.append(ASSIGNMENT.c.status == AssignmentStatus.ASSIGNED)
+    elif status in ("submitted", "late"):
+        where += [
+            ASSIGNMENT.c.status == AssignmentStatus.SUBMITTED,
+            ASSIGNMENT.c.late.is_(status == "late"),
+        ]
+    elif status is not None:
+        where.append(ASSIGNMENT.c.status == status)
+    return where
+
+
+def dashboard_count(conn: Connection, campaign_id: int, status: str | None, now: datetime) -> int:
+    query = select(func.count()).select_from(ASSIGNMENT)
+    return int(conn.execute(query.where(*_dashboard_filter(campaign_id, status, now))).scalar_one())
+
+
+def dashboard_rows(
+    conn: Connection,
+    campaign_id: int,
+    now: datetime,
+    *,
+    status: str | None = None,
+    sort: str = "due",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int | None = 50,
+) -> list[dict[str, Any]]:
+    """A page of units. The default order puts units that still owe their summary first,
+    earliest deadline first, so overdue units lead (the dashboard index serves it)."""
+    columns = {
+        "due": [ASSIGNMENT.c.settled, ASSIGNMENT.c.due_at],
+        "code": [DEPARTMENT.c.code],
+        "name": [DEPARTMENT.c.name],
+        "status": [ASSIGNMENT.c.status, ASSIGNMENT.c.late],
+        "submitted": [ASSIGNMENT.c.submitted_at],
+    }[sort]
+    order = [c.desc() if descending else c for c in columns]
+    order.append(ASSIGNMENT.c.id.desc() if descending else ASSIGNMENT.c.id)
+    query = (
+        select(
+            ASSIGNMENT.c.id.label("assignment_id"),
+            ASSIGNMENT.c.status,
+            ASSIGNMENT.c.late,
+            ASSIGNMENT.c.settled,
+            ASSIGNMENT.c.due_at,
+            ASSIGNMENT.c.acknowledged_at,
+            ASSIGNMENT.c.submitted_at,
+            DEPARTMENT.c.code,
+            DEPARTMENT.c.name,
+            DEPARTMENT.c.person,
+            DEPARTMENT.c.phone,
+            DEPARTMENT.c.in_file,
+        )
+        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .where(*_dashboard_filter(campaign_id, status, now))
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_utc(dict(row)) for row in conn.execute(query).mappings()]
+
+
+def messages_of(conn: Connection, assignment_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Every message to or about these units, oldest first."""
+    out: dict[int, list[dict[str, Any]]] = {a: [] for a in assignment_ids}
+    for chunk in _chunks(list(assignment_ids)):
+        query = (
+            select(
+                NOTIFICATION.c.assignment_id,
+                NOTIFICATION.c.kind,
+                NOTIFICATION.c.recipient,
+                NOTIFICATION.c.channel,
+                NOTIFICATION.c.state,
+                NOTIFICATION.c.attempts,
+                NOTIFICATION.c.sent_at,
+                NOTIFICATION.c.last_error,
+                NOTIFICATION.c.created_at,
+            )
+            .where(NOTIFICATION.c.assignment_id.in_(chunk))
+            .order_by(NOTIFICATION.c.id)
+        )
+        for row in conn.execute(query).mappings():
+            out[row["assignment_id"]].append(_utc(dict(row)))
+    return out
+
+
+def _is_rung() -> Any:
+    return NOTIFICATION.c.kind.like("%@%")  # see config.ladder.rung_kind
 
 
 def _state_is(state: str) -> Any:

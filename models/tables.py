@@ -23,6 +23,18 @@ class AssignmentStatus(StrEnum):
 
 
 NOTICE = "notice"  # the ledger kind of the launch notice; reminders are keyed by rung
+# Messages sent on a coordinator's action are keyed "<kind>:<key>", the key naming the action
+# (a submission, a new deadline, a form), so that the same action twice sends one message.
+# Rungs of the ladder are keyed "<rung>@<deadline>" and only they are re-planned by the monitor.
+RETURNED = "returned"  # a submission returned for revision, with the coordinator's comment
+EXTENDED = "extended"  # a new deadline for one unit
+RESENT = "resent"  # the notice again, on request
+REASSIGNED = "reassigned"  # the notice, with a new link, to the unit's new contact
+
+
+def action_kind(kind: str, key: object) -> str:
+    return f"{kind}:{key}"
+
 
 OPEN_STATUSES = (
     AssignmentStatus.ASSIGNED,
@@ -67,16 +79,82 @@ class Department(SQLModel, table=True):
     duties: list[str] = Field(sa_column=Column(JSON, nullable=False))
     head_notify: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     in_file: bool = True  # False once the department has been taken out of the campaign file
+    # Set when the coordinator reassigns the unit from the dashboard: a later launch of the
+    # campaign file keeps the new contact instead of the one the file still names.
+    reassigned_at: datetime | None = _utc_column(nullable=True)
+
+
+SETTLED_STATUSES = (AssignmentStatus.SUBMITTED, AssignmentStatus.ACCEPTED)
 
 
 class Assignment(SQLModel, table=True):
-    __table_args__ = (Index("ix_assignment_campaign_status", "campaign_id", "status"),)
+    __table_args__ = (
+        Index("ix_assignment_campaign_status", "campaign_id", "status", "due_at"),
+        # The dashboard's default order (units still owed first, earliest deadline first) is
+        # this index read in order: its first page costs the same at 50 or 50,000 units.
+        Index("ix_assignment_dashboard", "campaign_id", "settled", "due_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id")
     department_id: int = Field(foreign_key="department.id", unique=True)
     status: str = Field(default=AssignmentStatus.ASSIGNED, max_length=16)
+    # False while the department owes its summary (status in OPEN_STATUSES); kept with status
+    # by `models.queries.set_status` so that the dashboard can sort by it through an index.
+    settled: bool = False
     due_at: datetime = _utc_column()
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+    acknowledged_at: datetime | None = _utc_column(nullable=True)  # 签收
+    first_submitted_at: datetime | None = _utc_column(nullable=True)
+    submitted_at: datetime | None = _utc_column(nullable=True)  # the latest version
+    late: bool = False  # the first submission came after the deadline of its day
+    reviewed_at: datetime | None = _utc_column(nullable=True)
+
+
+class Submission(SQLModel, table=True):
+    """One version of a department's summary. Versions are kept: a revision after a return
+    adds a row. `form_key` is the random key of the form that posted it, so a double click or
+    a retried POST finds its first result instead of making a second version."""
+
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "version"),
+        UniqueConstraint("assignment_id", "form_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id")
+    version: int
+    form_key: str = Field(max_length=64)
+    summary: str
+    created_at: datetime = _utc_column()
+    late: bool = False
+    # The coordinator's verdict on this version: None, "accepted" or "returned".
+    review: str | None = Field(default=None, max_length=16)
+    review_comment: str | None = None
+    reviewed_at: datetime | None = _utc_column(nullable=True)
+    reviewed_by: str | None = Field(default=None, max_length=64)
+
+
+class Attachment(SQLModel, table=True):
+    """A file of a submission. It is stored under a random name (`relpath`, under the data
+    folder's attachments/); `name` is the sanitised name shown and offered on download."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    name: str
+    kind: str = Field(max_length=16)  # image, video or document
+    size: int
+    sha256: str = Field(max_length=64)
+    relpath: str
+
+
+class Coordinator(SQLModel, table=True):
+    """A dashboard account. The password is kept as a scrypt hash (see `tasks.accounts`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
 
@@ -118,3 +196,4 @@ class Notification(SQLModel, table=True):
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
     sent_at: datetime | None = _utc_column(nullable=True)
+    note: str | None = None  # what the message must carry besides the unit's facts (a comment)

@@ -17,7 +17,7 @@ from config.clock import end_of_day, to_utc
 from models import queries as q
 from models.db import get_engine
 from models.tables import NOTICE, DeliveryState
-from tasks.tokens import derive_token, new_salt, secret_key, token_hash
+from tasks.tokens import new_link, secret_key
 
 
 @dataclass(frozen=True)
@@ -119,25 +119,17 @@ def fan_out(
             }
             for d in departments
         ]
-        ids = q.upsert_departments(conn, rows)
-        created = q.insert_assignments(conn, campaign_id, list(ids.values()), due_at, now)
-        by_department = q.assignment_ids(conn, list(ids.values()))
+        placed = q.upsert_departments(conn, rows)
+        department_ids = [p.department_id for p in placed.values()]
+        created = q.insert_assignments(conn, campaign_id, department_ids, due_at, now)
+        by_department = q.assignment_ids(conn, department_ids)
         assignment_list = list(by_department.values())
         with_link = q.live_token_salts(conn, assignment_list)
-        tokens = []
-        for assignment_id in assignment_list:
-            if assignment_id not in with_link:
-                salt = new_salt()
-                tokens.append(
-                    {
-                        "assignment_id": assignment_id,
-                        "salt": salt,
-                        "token_hash": token_hash(derive_token(key, salt)),
-                        "created_at": now,
-                    }
-                )
+        tokens = [new_link(key, a, now) for a in assignment_list if a not in with_link]
         q.insert_tokens(conn, tokens)
-        channels = {by_department[ids[d["code"]]]: d["notify"] for d in departments}
+        # The addresses in the database, not the file's: a unit reassigned from the dashboard
+        # keeps its new contact.
+        channels = {by_department[p.department_id]: p.notify for p in placed.values()}
         q.sync_planned(conn, NOTICE, channels, now)
         ledger = [
             {

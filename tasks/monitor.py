@@ -16,6 +16,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from config.calendars import WorkCalendar
+from config.channels import resolve_tags
 from config.ladder import OfficeHours, Rung, hold, rung_kind, rung_time
 from models import queries as q
 from models.db import get_engine
@@ -52,32 +53,27 @@ def current_rung(
     return due[-1] if due else None
 
 
+def contacts_of(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """The coordinator's and the leadership group's addresses, resolved once per campaign."""
+    channels = spec.get("channels") or {}
+    return {
+        key: resolve_tags(spec[key]["notify"], channels) if spec.get(key) else []
+        for key in ("coordinator", "leaders")
+    }
+
+
 def recipients(
-    rung: Rung, spec: dict[str, Any], notify: list[str], head_notify: list[str]
+    rung: Rung, contacts: dict[str, list[str]], notify: list[str], head_notify: list[str]
 ) -> list[tuple[str, str]]:
     """(recipient, channel) pairs for a rung; an escalation with nobody above the department
     to tell goes to the coordinator, and failing that to the department itself."""
-    channels = spec.get("channels") or {}
-
-    def resolve(entries: list[str]) -> list[str]:
-        return [a for e in entries for a in channels.get(e, [e])]
-
-    def contact(key: str) -> list[str]:
-        person = spec.get(key)
-        return resolve(person["notify"]) if person else []
-
     out: list[tuple[str, str]] = []
     for who in rung.to:
-        addresses = {
-            "department": notify,
-            "head": head_notify,
-            "coordinator": contact("coordinator"),
-            "leaders": contact("leaders"),
-        }[who]
+        addresses = {"department": notify, "head": head_notify, **contacts}[who]
         out.extend((who, a) for a in addresses)
     if not out:
-        fallback = contact("coordinator")
-        out = [("coordinator", a) for a in fallback] or [("department", a) for a in notify]
+        out = [("coordinator", a) for a in contacts["coordinator"]]
+        out = out or [("department", a) for a in notify]
     return list(dict.fromkeys(out))
 
 
@@ -97,6 +93,7 @@ def plan_reminders(now: datetime) -> list[CampaignPlan]:
         if hold(now, spec["timezone"], hours, calendar) != now:
             continue
         plan.in_office_hours = True
+        contacts = contacts_of(spec)
         with engine.begin() as conn:
             assignments = q.open_assignments(conn, campaign["id"])
             by_due: dict[datetime, list[q.OpenAssignment]] = defaultdict(list)
@@ -124,7 +121,7 @@ def plan_reminders(now: datetime) -> list[CampaignPlan]:
                             "created_at": now,
                             "updated_at": now,
                         }
-                        for who, channel in recipients(rung, spec, a.notify, a.head_notify)
+                        for who, channel in recipients(rung, contacts, a.notify, a.head_notify)
                     )
             plan.withdrawn = q.withdraw_stale_rungs(conn, campaign["id"], current, now)
             plan.planned = q.insert_ledger_rows(conn, rows)

@@ -25,9 +25,9 @@ from config.ladder import rung_name
 from config.settings import get_settings
 from models import queries as q
 from models.db import get_engine
-from models.tables import NOTICE
+from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
 from tasks.delivery import Delivery, deliver
-from tasks.rendering import Message, render_notice, render_reminder
+from tasks.rendering import Message, render_action, render_notice, render_reminder
 from tasks.tokens import derive_token, link_for, secret_key, token_hash
 
 log = logging.getLogger("duban.notification")
@@ -163,9 +163,11 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
 def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -> Message:
     """The words for one ledger row: the launch notice, or a rung of the ladder."""
     spec = item.campaign_spec
-    if item.kind == NOTICE:
-        return render_notice(spec, item.department_name, item.duties, item.due_at, link, now)
     name = rung_name(item.kind)
+    if name in (NOTICE, RESENT, REASSIGNED):
+        return render_notice(spec, item.department_name, item.duties, item.due_at, link, now)
+    if name in (RETURNED, EXTENDED):
+        return render_action(spec, name, item.department_name, item.due_at, link, now, item.note)
     rung = next((r for r in spec["escalation"] if r["name"] == name), {"wording": "reminder"})
     tz = spec["timezone"]
     deadline_day = local(item.due_at, tz).date()
@@ -181,6 +183,7 @@ def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -
         now,
         working_days_left=max(calendar.count_between(today, deadline_day), 0),
         days_overdue=max((today - deadline_day).days, 0),
+        acknowledged_at=item.acknowledged_at,
     )
 
 

@@ -51,6 +51,11 @@ def _period(spec: dict[str, Any]) -> str | None:
     return f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
 
 
+def _month_day(moment: datetime, tz: str) -> str:
+    t = local(moment, tz)
+    return f"{t.month}月{t.day}日"
+
+
 def _coordinator(spec: dict[str, Any]) -> str | None:
     c = spec.get("coordinator")
     if not c:
@@ -88,6 +93,35 @@ def render_notice(
     return Message(title=f"【任务通知】{spec['title']}（{department}）", body=body)
 
 
+def render_action(
+    spec: dict[str, Any],
+    action: str,
+    department: str,
+    due_at: datetime,
+    link: str,
+    now: datetime,
+    note: str | None,
+) -> Message:
+    """A message on a coordinator's action: a summary returned for revision with the
+    comment, or a new deadline for the unit."""
+    tz = spec["timezone"]
+    sent = local(now, tz)
+    body = _template("action.txt.j2").render(
+        action=action,
+        department=department,
+        title=spec["title"],
+        note=note or "",
+        deadline=format_deadline(due_at, tz),
+        deliverables=deliverables(spec.get("requirements") or {}),
+        link=link,
+        coordinator=_coordinator(spec),
+        office=spec.get("lead_office") or "我办",
+        sent_on=f"{sent.year}年{sent.month}月{sent.day}日",
+    )
+    heading = "退回修改" if action == "returned" else "延期通知"
+    return Message(title=f"【{heading}】{spec['title']}（{department}）", body=body)
+
+
 HEADINGS = {"reminder": "提醒", "urgent": "催办", "overdue": "督办", "escalation": "督办"}
 
 
@@ -102,6 +136,7 @@ def render_reminder(
     now: datetime,
     working_days_left: int,
     days_overdue: int,
+    acknowledged_at: datetime | None = None,
 ) -> Message:
     """A rung of the ladder: 提醒, 催办, 督办 or 督办函 to the department or its head, a copy of
     the overdue notice to the coordinator, a 情况报告 to the leadership group."""
@@ -118,6 +153,7 @@ def render_reminder(
         deadline=format_deadline(due_at, tz),
         working_days_left=working_days_left,
         days_overdue=days_overdue,
+        acknowledged=_month_day(acknowledged_at, tz) if acknowledged_at else None,
         deliverables=deliverables(spec.get("requirements") or {}),
         link=link,
         contact=contact,

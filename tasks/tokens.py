@@ -13,7 +13,9 @@ import hashlib
 import hmac
 import os
 import secrets
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from config.settings import Settings, get_settings
 
@@ -31,6 +33,17 @@ def derive_token(key: bytes, salt: str) -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_link(key: bytes, assignment_id: int, now: datetime) -> dict[str, Any]:
+    """A `linktoken` row for a new personal link (the token itself is not stored)."""
+    salt = new_salt()
+    return {
+        "assignment_id": assignment_id,
+        "salt": salt,
+        "token_hash": token_hash(derive_token(key, salt)),
+        "created_at": now,
+    }
 
 
 def link_for(token: str, settings: Settings | None = None) -> str:

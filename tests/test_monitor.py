@@ -214,6 +214,14 @@ def test_a_monitor_killed_between_send_and_record_does_not_send_twice(
         )
     assert states == {"sending": 1, "sent": 4}  # the killed one stays unconfirmed
 
+    # Once the office has checked, it asks for the unconfirmed one to go out again.
+    third = subprocess.run(
+        [*command, "--resend-unconfirmed"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert third.returncode == 0, third.stderr
+    assert "1 unconfirmed message(s) made sendable again" in third.stdout
+    assert len(relay.mails) == 6 and relay.mails[-1].rcpt == relay.mails[0].rcpt
+
 
 def test_a_relay_down_for_a_day_delivers_every_due_message_once_when_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

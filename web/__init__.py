@@ -1,0 +1,1 @@
+"""The HTTP app: the department's link page and the coordinator's dashboard."""

@@ -1,0 +1,115 @@
+"""Templates and the words and numbers pages show: labels in Chinese, times in the campaign's
+timezone. Autoescaping is on for every page: departments' text is data, never markup."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from config.clock import format_local, format_remaining, local
+from config.ladder import rung_name
+from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
+from tasks.rendering import HEADINGS, format_deadline
+
+HERE = Path(__file__).resolve().parent
+
+STATUS_LABELS = {
+    "overdue": "逾期未报",
+    "not_acknowledged": "未签收",
+    "acknowledged": "已签收",
+    "submitted": "已报送",
+    "late": "逾期报送",
+    "returned": "退回修改",
+    "accepted": "已验收",
+}
+DELIVERY_LABELS = {
+    "pending": "待发送",
+    "sending": "发送中（未确认）",
+    "sent": "已送达",
+    "failed": "发送失败",
+    "withdrawn": "已撤回",
+}
+ACTION_LABELS = {
+    NOTICE: "任务通知",
+    RESENT: "重发通知",
+    REASSIGNED: "新联系人通知",
+    RETURNED: "退回修改通知",
+    EXTENDED: "延期通知",
+}
+
+
+def message_label(kind: str, recipient: str, spec: dict[str, Any]) -> str:
+    """`提醒`, `督办函（单位负责人）`, `情况报告（领导小组）`… for a ledger row."""
+    name = rung_name(kind)
+    if name in ACTION_LABELS:
+        return ACTION_LABELS[name]
+    wording = next((r["wording"] for r in spec.get("escalation", []) if r["name"] == name), "")
+    if recipient == "leaders":
+        return "情况报告（领导小组）"
+    if recipient == "coordinator":
+        return "逾期未报（抄送本办）"
+    if recipient == "head":
+        return "督办函（单位负责人）"
+    return HEADINGS.get(wording, name)
+
+
+def days_overdue(due_at: datetime, now: datetime, timezone: str) -> int:
+    """Calendar days past the deadline's day, as an office counts them (0 if not past)."""
+    if now <= due_at:
+        return 0
+    return max((local(now, timezone).date() - local(due_at, timezone).date()).days, 1)
+
+
+def short_time(moment: datetime | None, timezone: str) -> str:
+    if moment is None:
+        return ""
+    t = local(moment, timezone)
+    return f"{t.year}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
+
+
+def brief_time(moment: datetime | None, timezone: str) -> str:
+    """`9月27日`: enough to read a unit's reminders at a glance."""
+    if moment is None:
+        return ""
+    t = local(moment, timezone)
+    return f"{t.month}月{t.day}日"
+
+
+def file_size(size: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size = size / 1024  # type: ignore[assignment]
+    return f"{size:.1f} GB"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        STATUS_LABELS=STATUS_LABELS,
+        DELIVERY_LABELS=DELIVERY_LABELS,
+        message_label=message_label,
+        days_overdue=days_overdue,
+    )
+    env.filters.update(
+        short_time=short_time,
+        brief_time=brief_time,
+        full_time=format_local,
+        deadline=format_deadline,
+        remaining=format_remaining,
+        file_size=file_size,
+    )
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
