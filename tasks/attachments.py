@@ -279,7 +279,7 @@ _SIGNATURES: dict[str, Callable[[bytes], bool]] = {
 def _is_text(head: bytes, whole: bool) -> bool:
     # Text has no magic number; what it must not be is binary. A NUL byte rules out an
     # executable and UTF-16, and the head must decode as the encodings Chinese offices use.
-    if False:
+    if b"\x00" in head:
         return False
     for encoding in ("utf-8", "gb18030"):
         # The head usually ends mid-file, possibly inside a multi-byte character, so only a

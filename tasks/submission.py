@@ -136,11 +136,15 @@ def submit(
     stored: list[attachments.StoredFile] = []
     try:
         # Files first, outside the transaction: a slow upload must not hold the write lock.
-        for upload in uploads:
+        for name, upload in zip(names, uploads, strict=True):
             upload.stream.seek(0)
             stored.append(
                 attachments.store(
-                    upload.stream, row["campaign_id"], unit.assignment_id, limits.max_file_bytes
+                    upload.stream,
+                    row["campaign_id"],
+                    unit.assignment_id,
+                    limits.max_file_bytes,
+                    shown_name=name,
                 )
             )
         with get_engine().begin() as conn:
