@@ -82,3 +82,10 @@ def format_remaining(due: datetime, at: datetime) -> str:
     days, hours = divmod(hours, 24)
     text = f"{days}天{hours}小时" if days else f"{hours}小时"
     return f"已逾期{text}" if overdue else f"还剩{text}"
+
+
+def days_overdue(due_at: datetime, now: datetime, timezone: str) -> int:
+    """Calendar days past the deadline's day, as an office counts them (0 if not past)."""
+    if now <= due_at:
+        return 0
+    return max((local(now, timezone).date() - local(due_at, timezone).date()).days, 1)

@@ -16,6 +16,7 @@ from tasks.monitor import (
     sendable_now_task,
 )
 from tasks.notification import SendReport, send_batch_task
+from tasks.overdue import OverdueTable, publish_overdue_task
 
 
 @dataclass
@@ -24,6 +25,7 @@ class MonitorSummary:
     campaigns: list[CampaignPlan]
     delivery: SendReport = field(default_factory=SendReport)
     released: int = 0  # unconfirmed messages made sendable again on request
+    overdue: list[OverdueTable] = field(default_factory=list)
 
 
 @flow(name="monitor")
@@ -36,4 +38,5 @@ def monitor_flow(now: datetime | None = None, resend_unconfirmed: bool = False) 
     delivery = SendReport()
     for ids in sendable_now_task(plans, at, get_settings().batch_size):
         delivery.merge(send_batch_task(ids, now))
-    return MonitorSummary(at, plans, delivery, released)
+    overdue = publish_overdue_task(at)
+    return MonitorSummary(at, plans, delivery, released, overdue)

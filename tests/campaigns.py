@@ -42,7 +42,16 @@ def links_in(text_: str) -> list[str]:
 
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every duban table, to show that a refused input wrote nothing."""
-    tables = ["campaign", "department", "assignment", "linktoken", "notification"]
+    tables = [
+        "campaign",
+        "department",
+        "assignment",
+        "linktoken",
+        "notification",
+        "submission",
+        "attachment",
+        "coordinator",
+    ]
     with get_engine().connect() as conn:
         return {
             t: sorted(tuple(map(str, row)) for row in conn.execute(text(f"SELECT * FROM {t}")))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -43,16 +45,17 @@ def run_pass(at: str) -> int:
     return sum(send_batch(ids, now).sent for ids in sendable_now(plans, now, 500))
 
 
-def set_status(code: str, status: str) -> None:
-    # Departments submit through their link page; until it exists the test writes the status.
-    with get_engine().begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE assignment SET status = :s WHERE department_id = "
-                "(SELECT id FROM department WHERE code = :c)"
-            ),
-            {"s": status, "c": code},
-        )
+def submit_as(smtp: SmtpReceiver, address: str, at: str) -> None:
+    """The unit at `address` submits its summary through the link in its notice."""
+    from tasks.attachments import Limits
+    from tasks.submission import LinkState, find_unit, submit
+
+    notice = next(m for m in smtp.to(address) if m.subject.startswith("【任务通知】"))
+    unit = find_unit(links_in(notice.body)[0])
+    assert unit.state == LinkState.OPEN
+    submit(
+        unit, secrets.token_hex(8), "活动总结。", [], Limits.from_settings(), parse_instant(at, TZ)
+    )
 
 
 def received(smtp: SmtpReceiver) -> dict[str, list[tuple[str, str]]]:
@@ -82,7 +85,8 @@ def test_the_datian_campaign_from_launch_to_two_weeks_after_its_deadline(
         for hour in ("07:00", "09:00", "12:00", "16:00", "20:00"):
             run_pass(f"{day}T{hour}")
             if (day, hour) in deliveries:
-                set_status(deliveries[day, hour], "submitted")
+                code = deliveries[day, hour]
+                submit_as(relay, f"{code}@datian.example.cn", f"{day}T{hour}:30")
         day += timedelta(days=1)
 
     got = received(relay)
@@ -357,7 +361,7 @@ def test_a_unit_that_submits_after_planning_is_not_reminded(relay: SmtpReceiver)
     launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
     now = parse_instant("2021-09-27T09:00", TZ)
     plans = plan_reminders(now)
-    set_status("a", "submitted")  # between the decision and the send
+    submit_as(relay, "a@county.test", "2021-09-27T09:00:10")  # between decision and send
     sent = sum(send_batch(ids, now).sent for ids in sendable_now(plans, now, 500))
     assert sent == 1 and list(received(relay)) == ["b@county.test"]
 
@@ -398,3 +402,29 @@ def test_two_monitor_processes_started_together_send_each_reminder_once(
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert sorted(m.rcpt[0] for m in relay.mails) == sorted(d["notify"][0] for d in departments)
+
+
+def test_the_monitor_publishes_the_overdue_list_as_a_prefect_artifact(
+    relay: SmtpReceiver, tmp_path: Path
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    path = write_campaign(
+        tmp_path / "c.yaml",
+        [dept("a", "a@county.test", name="县甲局"), dept("b", "b@county.test", name="县乙局")],
+    )
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    submit_as(relay, "b@county.test", "2021-09-29T10:00")
+    summary = monitor_flow(now=parse_instant("2021-10-08T09:00", TZ))
+    (table,) = summary.overdue
+    assert (table.key, table.total) == ("overdue-test-campaign", 1)
+
+    with get_client(sync_client=True) as client:
+        (artifact,) = client.read_latest_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["overdue-test-campaign"]))
+        )
+    rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+    assert [(r["单位"], r["逾期天数"], r["签收"]) for r in rows] == [("县甲局", 8, "未签收")]
+    assert "逾期未报 1 个单位" in (artifact.description or "")
+    assert "http://duban.test/c/test-campaign?status=overdue" in (artifact.description or "")

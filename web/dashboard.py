@@ -18,14 +18,14 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from config.channels import redact
-from config.clock import ClockError, parse_instant
+from config.clock import ClockError, days_overdue, parse_instant
 from config.clock import now as clock_now
 from models import queries as q
 from models.db import get_engine
 from tasks import review
 from web.auth import Session, SignedIn, check_csrf
 from web.department import attachment_response
-from web.pages import STATUS_LABELS, days_overdue, message_label, short_time, templates
+from web.pages import STATUS_LABELS, message_label, short_time, templates
 
 router = APIRouter()
 PAGE_SIZE = 50

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from config.clock import format_local, format_remaining, local
+from config.clock import days_overdue, format_local, format_remaining, local
 from config.ladder import rung_name
 from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
 from tasks.rendering import HEADINGS, format_deadline
@@ -55,13 +55,6 @@ def message_label(kind: str, recipient: str, spec: dict[str, Any]) -> str:
     if recipient == "head":
         return "督办函（单位负责人）"
     return HEADINGS.get(wording, name)
-
-
-def days_overdue(due_at: datetime, now: datetime, timezone: str) -> int:
-    """Calendar days past the deadline's day, as an office counts them (0 if not past)."""
-    if now <= due_at:
-        return 0
-    return max((local(now, timezone).date() - local(due_at, timezone).date()).days, 1)
 
 
 def short_time(moment: datetime | None, timezone: str) -> str:
