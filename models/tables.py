@@ -89,7 +89,9 @@ SETTLED_STATUSES = (AssignmentStatus.SUBMITTED, AssignmentStatus.ACCEPTED)
 
 class Assignment(SQLModel, table=True):
     __table_args__ = (
-        Index("ix_assignment_campaign_status", "campaign_id", "status", "due_at"),
+        # `late` in it: the dashboard's counts by (status, late) are read from this index
+        # alone, in its order, with no lookup of 50,000 rows.
+        Index("ix_assignment_campaign_status", "campaign_id", "status", "late", "due_at"),
         # The dashboard's default order (units still owed first, earliest deadline first) is
         # this index read in order: its first page costs the same at 50 or 50,000 units.
         Index("ix_assignment_dashboard", "campaign_id", "settled", "due_at", "id"),

@@ -131,6 +131,8 @@ def fan_out(
         # keeps its new contact.
         channels = {by_department[p.department_id]: p.notify for p in placed.values()}
         q.sync_planned(conn, NOTICE, channels, now)
+        # A reassigned unit's new contact had the notice, with its new link, on reassignment.
+        reassigned = {by_department[p.department_id] for p in placed.values() if p.reassigned}
         ledger = [
             {
                 "campaign_id": campaign_id,
@@ -143,6 +145,7 @@ def fan_out(
                 "updated_at": now,
             }
             for assignment_id, notify in channels.items()
+            if assignment_id not in reassigned
             for channel in notify
         ]
         planned = q.insert_ledger_rows(conn, ledger)

@@ -86,6 +86,7 @@ def deliver(channel: str, title: str, body: str, outbox_name: str, outbox_folder
 def send_apprise(url: str, title: str, body: str) -> Delivery:
     import apprise
     from apprise import NotifyFormat
+    from apprise.conversion import convert_between
 
     _setup()
     _log.start()
@@ -95,6 +96,12 @@ def send_apprise(url: str, title: str, body: str) -> Delivery:
         if plugin is None:
             return Delivery(ok=False, error="channel address is not a valid Apprise URL")
         plugin.request_rate_per_sec = 0
+        # A plugin called directly does not convert what it is given, as `Apprise.notify`
+        # does: an HTML service (mailto:// sends HTML by default) would take the text as
+        # markup, running a comment's tags and losing its line breaks. Escape it first.
+        body = convert_between(NotifyFormat.TEXT, plugin.notify_format, body)
+        if plugin.title_maxlen <= 0:  # the title is blended into the body
+            title = convert_between(NotifyFormat.TEXT, plugin.notify_format, title)
         ok = bool(plugin.notify(body=body, title=title, body_format=NotifyFormat.TEXT))
     except Exception as exc:  # a plugin bug must fail this message, not the whole batch
         _log.stop()
