@@ -68,9 +68,15 @@ async def link_post(request: Request, token: str) -> Response:
     if int(declared) > limits.max_total_bytes + FORM_OVERHEAD:
         # Refused before a byte of the body is read: nothing is stored, not even a temp file.
         return _page(request, token, unit, error=_too_big(limits), status=413)
-    async with request.form(
-        max_files=limits.max_files + 1, max_fields=10, max_part_size=1024 * 1024
-    ) as form:
+    try:
+        form = await request.form(
+            max_files=limits.max_files + 1, max_fields=10, max_part_size=1024 * 1024
+        )
+    except HTTPException:
+        # Too many files or fields, or a malformed body: Starlette's own message is English
+        # and technical; the department gets the limits instead. Nothing was stored.
+        return _page(request, token, unit, error=_unreadable(limits), status=400)
+    try:
         action = str(form.get("action") or "submit")
         if action == "acknowledge":
             await run_in_threadpool(acknowledge, unit)
@@ -87,6 +93,8 @@ async def link_post(request: Request, token: str) -> Response:
             )
         except SubmissionRefused as exc:
             return _page(request, token, unit, error=str(exc), status=400, summary=summary)
+    finally:
+        await form.close()  # the spooled temporary files go now, whatever happened
     return RedirectResponse(f"/d/{token}/receipt/{receipt.version}", status_code=303)
 
 
@@ -184,6 +192,10 @@ def _refusal(request: Request, unit: Unit) -> Response:
     return templates.TemplateResponse(
         request, "message.html", {"title": title, "text": text}, status_code=status
     )
+
+
+def _unreadable(limits: attachments.Limits) -> str:
+    return f"提交的内容无法处理，未保存。请检查附件后重新提交。{limits.describe()}"
 
 
 def _too_big(limits: attachments.Limits) -> str:
