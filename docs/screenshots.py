@@ -15,10 +15,8 @@ from __future__ import annotations
 import io
 import os
 import re
-import struct
 import sys
 import tempfile
-import zlib
 from datetime import datetime
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -130,6 +128,7 @@ def build_state() -> dict[str, str]:
     from tasks import attachments, review, submission
     from tasks.accounts import save_account
     from tasks.notification import send_batch
+    from tests.files import pdf_bytes, png_bytes
 
     get_settings.cache_clear()
     launch_flow(
@@ -146,8 +145,8 @@ def build_state() -> dict[str, str]:
             submission.acknowledge(submission.find_unit(tokens[code]), now)
         elif action == "submit":
             uploads = [
-                _upload(f"{code}-活动现场.png", _png()),
-                _upload(f"{code}-质量月活动总结.pdf", _pdf()),
+                _upload(f"{code}-活动现场.png", png_bytes(320, 200)),
+                _upload(f"{code}-质量月活动总结.pdf", pdf_bytes()),
             ]
             submission.submit(
                 submission.find_unit(tokens[code]), f"{code}-{when}", detail, uploads, limits, now
@@ -212,49 +211,6 @@ def _upload(name: str, content: bytes) -> Upload:
     from tasks.submission import Upload
 
     return Upload(name, content[:2048], len(content), io.BytesIO(content))
-
-
-def _png(width: int = 320, height: int = 200) -> bytes:
-    """A picture with something in it: a red banner over a grey field."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    banner, field = b"\xb4\x23\x2a", b"\xd0\xd7\xde"
-    rows = b"".join(b"\x00" + (banner if y < height // 4 else field) * width for y in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-def _pdf() -> bytes:
-    stream = b"BT /F1 18 Tf 72 720 Td (Datian Quality Month 2021) Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 if __name__ == "__main__":

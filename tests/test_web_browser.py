@@ -9,12 +9,10 @@ and is accepted. After the deadline the coordinator's dashboard leads with the o
 from __future__ import annotations
 
 import re
-import struct
 import subprocess
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from models.db import get_engine
 from tasks import attachments
 from tasks.submission import acknowledge, find_unit, submit
 from tests.campaigns import DATIAN, LAUNCH_DAY, links_in
+from tests.files import pdf_bytes, png_bytes
 from tests.receivers import Mail, SmtpReceiver
 from tests.web_server import ROOT, web_server
 
@@ -59,53 +58,6 @@ def relay(smtp: SmtpReceiver, monkeypatch: pytest.MonkeyPatch) -> SmtpReceiver:
 
 def smtp_url(smtp: SmtpReceiver) -> str:
     return f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test"
-
-
-def png_bytes(width: int = 64, height: int = 48) -> bytes:
-    """A real PNG: a red picture with a white band, so that a thumbnail has pixels to show."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(
-        b"\x00"
-        + (b"\xff\xff\xff" if height // 3 <= y < 2 * height // 3 else b"\xc0\x26\x2d") * width
-        for y in range(height)
-    )
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-def pdf_bytes() -> bytes:
-    """A real one-page PDF with a line of text and a correct cross-reference table."""
-    stream = b"BT /F1 18 Tf 72 720 Td (Datian Quality Month 2021) Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 def wait_for_mail(
