@@ -1124,3 +1124,46 @@ def _state_is(state: str) -> Any:
 
 def _utc(row: dict[str, Any]) -> dict[str, Any]:
     return {k: to_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def campaign_submissions(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
+    """Every version of every unit's summary, by unit then version, with `attachments`."""
+    query = (
+        select(SUBMISSION)
+        .join(ASSIGNMENT, ASSIGNMENT.c.id == SUBMISSION.c.assignment_id)
+        .where(ASSIGNMENT.c.campaign_id == campaign_id)
+        .order_by(SUBMISSION.c.assignment_id, SUBMISSION.c.version)
+    )
+    versions = [_utc(dict(row)) for row in conn.execute(query).mappings()]
+    files: dict[int, list[dict[str, Any]]] = {v["id"]: [] for v in versions}
+    query = (
+        select(ATTACHMENT)
+        .join(SUBMISSION, SUBMISSION.c.id == ATTACHMENT.c.submission_id)
+        .join(ASSIGNMENT, ASSIGNMENT.c.id == SUBMISSION.c.assignment_id)
+        .where(ASSIGNMENT.c.campaign_id == campaign_id)
+        .order_by(ATTACHMENT.c.id)
+    )
+    for row in conn.execute(query).mappings():
+        files[row["submission_id"]].append(dict(row))
+    return [{**v, "attachments": files[v["id"]]} for v in versions]
+
+
+def sent_messages(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
+    """Every message of a campaign that went out, oldest first."""
+    query = (
+        select(
+            NOTIFICATION.c.assignment_id,
+            NOTIFICATION.c.kind,
+            NOTIFICATION.c.recipient,
+            NOTIFICATION.c.sent_at,
+        )
+        .where(
+            NOTIFICATION.c.campaign_id == campaign_id,
+            NOTIFICATION.c.state == DeliveryState.SENT,
+        )
+        .order_by(NOTIFICATION.c.sent_at, NOTIFICATION.c.id)
+    )
+    return [_utc(dict(row)) for row in conn.execute(query).mappings()]

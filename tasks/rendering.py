@@ -10,6 +10,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from config.clock import format_local, local
+from config.ladder import rung_name
+from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
 
 
 @dataclass(frozen=True)
@@ -169,3 +171,27 @@ def render_reminder(
     else:
         heading = HEADINGS.get(wording, "提醒")
     return Message(title=f"【{heading}】{spec['title']}（{department}）", body=body)
+
+
+ACTION_LABELS = {
+    NOTICE: "任务通知",
+    RESENT: "重发通知",
+    REASSIGNED: "新联系人通知",
+    RETURNED: "退回修改通知",
+    EXTENDED: "延期通知",
+}
+
+
+def message_label(kind: str, recipient: str, spec: dict[str, Any]) -> str:
+    """`提醒`, `督办函（单位负责人）`, `情况报告（领导小组）`… for a ledger row."""
+    name = rung_name(kind)
+    if name in ACTION_LABELS:
+        return ACTION_LABELS[name]
+    wording = next((r["wording"] for r in spec.get("escalation", []) if r["name"] == name), "")
+    if recipient == "leaders":
+        return "情况报告（领导小组）"
+    if recipient == "coordinator":
+        return "逾期未报（抄送本办）"
+    if recipient == "head":
+        return "督办函（单位负责人）"
+    return HEADINGS.get(wording, name)

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from config.clock import days_overdue, format_local, format_remaining, to_utc
-from config.ladder import rung_name
-from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
-from tasks.rendering import HEADINGS, format_deadline
+from tasks.rendering import format_deadline, message_label
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,30 +31,6 @@ DELIVERY_LABELS = {
     "failed": "发送失败",
     "withdrawn": "已撤回",
 }
-ACTION_LABELS = {
-    NOTICE: "任务通知",
-    RESENT: "重发通知",
-    REASSIGNED: "新联系人通知",
-    RETURNED: "退回修改通知",
-    EXTENDED: "延期通知",
-}
-
-
-def message_label(kind: str, recipient: str, spec: dict[str, Any]) -> str:
-    """`提醒`, `督办函（单位负责人）`, `情况报告（领导小组）`… for a ledger row."""
-    name = rung_name(kind)
-    if name in ACTION_LABELS:
-        return ACTION_LABELS[name]
-    wording = next((r["wording"] for r in spec.get("escalation", []) if r["name"] == name), "")
-    if recipient == "leaders":
-        return "情况报告（领导小组）"
-    if recipient == "coordinator":
-        return "逾期未报（抄送本办）"
-    if recipient == "head":
-        return "督办函（单位负责人）"
-    return HEADINGS.get(wording, name)
-
-
 def _wall_clock(moment: datetime, timezone: str) -> datetime:
     # The stdlib's conversion, not `config.clock.local`: a dashboard page shows some 400
     # times, and Pendulum's conversion (about 35 us each) cost more than the page's queries.

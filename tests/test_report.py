@@ -1,0 +1,120 @@
+"""The report's facts, gathered from a 大田县 campaign played through the real code."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from datetime import date
+
+from sqlalchemy import text
+
+from config.clock import parse_instant
+from flows.launch import launch_flow
+from models.db import get_engine
+from tasks import review
+from tasks.attachments import Limits
+from tasks.monitor import plan_reminders, sendable_now
+from tasks.notification import send_batch
+from tasks.report import collect
+from tasks.submission import Upload, find_unit, submit
+from tasks.tokens import derive_token, secret_key
+from tests.campaigns import DATIAN, LAUNCH_DAY
+from tests.files import png_bytes
+
+SLUG = "datian-quality-month-2021"
+TZ = "Asia/Shanghai"
+
+
+def at(local_time: str):  # type: ignore[no-untyped-def]
+    return parse_instant(local_time, TZ)
+
+
+def token_of(code: str) -> str:
+    with get_engine().connect() as conn:
+        salt = conn.execute(
+            text(
+                "SELECT t.salt FROM linktoken t JOIN assignment a ON a.id = t.assignment_id "
+                "JOIN department d ON d.id = a.department_id WHERE d.code = :c"
+            ),
+            {"c": code},
+        ).scalar_one()
+    return derive_token(secret_key(), salt)
+
+
+def send_in(code: str, summary: str, when: str, picture: bool = False) -> None:
+    import io
+
+    files = []
+    if picture:
+        data = png_bytes(32, 24)
+        files = [Upload(f"{code}.png", data[:2048], len(data), io.BytesIO(data))]
+    unit = find_unit(token_of(code))
+    submit(unit, secrets.token_hex(8), summary, files, Limits.from_settings(), at(when))
+
+
+def monitor(when: str) -> None:
+    now = at(when)
+    for ids in sendable_now(plan_reminders(now), now, 500):
+        send_batch(ids, now)
+
+
+def test_the_report_counts_what_the_database_holds() -> None:
+    launch_flow(path=str(DATIAN), now=parse_instant(LAUNCH_DAY))
+    send_in("scjgj", "县市场监管局开展了质量月活动。", "2021-09-24T16:00", picture=True)
+    review.accept(review.find_unit(SLUG, "scjgj") or {}, 1, "zlb", at("2021-09-25T09:00"))
+    send_in("gxj", "初稿。", "2021-09-28T17:00")
+    review.return_for_revision(
+        review.find_unit(SLUG, "gxj") or {}, 1, "请补充数据。", "zlb", at("2021-09-29T09:00")
+    )
+    for moment in ("2021-09-27T09:00", "2021-09-30T09:00", "2021-10-08T09:00"):
+        monitor(moment)
+    send_in("gaj", "县公安局迟交的总结。", "2021-10-08T15:00")
+    send_in("gxj", "修改稿：开展活动12场。", "2021-10-09T10:00")
+    review.accept(review.find_unit(SLUG, "gxj") or {}, 2, "zlb", at("2021-10-09T11:00"))
+    monitor("2021-10-11T09:00")
+
+    report = collect(SLUG, now=at("2021-10-12T09:00"))
+    f = report.figures
+    assert (f.units, f.on_time, f.late, f.missing, f.returned_and_revised) == (18, 2, 1, 15, 1)
+    with get_engine().connect() as conn:
+        kinds = conn.execute(
+            text("SELECT kind FROM notification WHERE state = 'sent' AND kind LIKE '%@%'")
+        ).scalars()
+        sent = Counter(kind.split("@")[0] for kind in kinds)
+    assert f.reminders_sent == sent["reminder"] + sent["urgent"] > 0
+    assert f.escalations_sent == sent["overdue"] + sent["escalation"] > 0
+
+    units = {u.code: u for u in report.units}
+    assert [u.code for u in report.units] == sorted(units)
+    assert units["scjgj"].summary == "县市场监管局开展了质量月活动。"
+    assert [a["name"] for a in units["scjgj"].attachments] == ["scjgj.png"]
+    assert (units["gxj"].version, units["gxj"].summary, units["gxj"].revised) == (
+        2,
+        "修改稿：开展活动12场。",
+        True,
+    )
+    assert units["gxj"].days_late == 0  # its first version came in time
+    # Accepted summaries only, unless the coordinator asks for the latest ones.
+    assert (units["gaj"].summary, units["gaj"].days_late, units["gaj"].status) == (None, 8, "late")
+    latest = {u.code: u for u in collect(SLUG, which="latest", now=at("2021-10-12T09:00")).units}
+    assert latest["gaj"].summary == "县公安局迟交的总结。"
+
+    # Never delivered: listed with every reminder and escalation they received.
+    missing = {u.code: u for u in report.missing}
+    assert len(missing) == 15 and "gaj" not in missing
+    assert [label for label, _ in missing["fgj"].messages] == [
+        "提醒",
+        "催办",
+        "督办",
+        "逾期未报（抄送本办）",
+        "情况报告（领导小组）",
+    ]
+    # Progress by day, from the first submission to the last.
+    days = dict(report.by_day)
+    assert (report.by_day[0][0], report.by_day[-1][0]) == (date(2021, 9, 24), date(2021, 10, 8))
+    assert (days[date(2021, 9, 24)], days[date(2021, 9, 28)], days[date(2021, 10, 8)]) == (
+        1,
+        1,
+        1,
+    )
+    assert sum(days.values()) == 3
