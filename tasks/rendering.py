@@ -45,7 +45,7 @@ def format_deadline(due_at: datetime, timezone: str) -> str:
     return text.removesuffix("23:59") if text.endswith("）23:59") else text
 
 
-def _period(spec: dict[str, Any]) -> str | None:
+def period_text(spec: dict[str, Any]) -> str | None:
     period = spec.get("period")
     if not period:
         return None
@@ -82,7 +82,7 @@ def render_notice(
         title=spec["title"],
         document_number=spec.get("document_number"),
         theme=spec.get("theme"),
-        period=_period(spec),
+        period=period_text(spec),
         duties=duties,
         common_duties=spec.get("common_duties") or [],
         deadline=format_deadline(due_at, tz),
@@ -172,6 +172,16 @@ def render_reminder(
         heading = HEADINGS.get(wording, "提醒")
     return Message(title=f"【{heading}】{spec['title']}（{department}）", body=body)
 
+
+STATUS_LABELS = {
+    "overdue": "逾期未报",
+    "not_acknowledged": "未签收",
+    "acknowledged": "已签收",
+    "submitted": "已报送",
+    "late": "逾期报送",
+    "returned": "退回修改",
+    "accepted": "已验收",
+}
 
 ACTION_LABELS = {
     NOTICE: "任务通知",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import os
 import secrets
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -118,3 +121,52 @@ def test_the_report_counts_what_the_database_holds() -> None:
         1,
     )
     assert sum(days.values()) == 3
+
+    # The report files, read back as a reader would: the HTML's tables and picture, the CSV.
+    from html.parser import HTMLParser
+
+    from tasks.report_files import write_csv, write_html
+
+    out = Path(os.environ["DUBAN_DATA_DIR"]).parent / "report"
+    html = write_html(report, out).read_text(encoding="utf-8")
+    assert "进度报告" in html  # asked by hand before the end: marked as a progress report
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.table: str | None = None
+            self.rows: dict[str, list[list[str]]] = defaultdict(list)
+            self.images: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "table":
+                self.table = dict(attrs).get("id")
+            elif tag == "tr" and self.table:
+                self.rows[self.table].append([])
+            elif tag in ("td", "th") and self.table:
+                self.rows[self.table][-1].append("")
+            elif tag == "img":
+                self.images.append(dict(attrs)["src"] or "")
+
+        def handle_data(self, data: str) -> None:
+            if self.table and self.rows[self.table] and self.rows[self.table][-1]:
+                self.rows[self.table][-1][-1] += data.strip()
+
+    cells = Cells()
+    cells.feed(html)
+    figures = dict(cells.rows["figures"])
+    assert (figures["参加单位"], figures["逾期报送"], figures["未报送"]) == ("18", "1", "15")
+    units_table = {row[0]: row for row in cells.rows["units"][1:]}
+    assert len(units_table) == 18 and units_table["gaj"][2:] == [
+        "逾期报送",
+        units_table["gaj"][3],
+        "8",
+    ]
+    assert cells.images == ["datian-quality-month-2021-files/" + cells.images[0].split("/")[-1]]
+    assert (out / cells.images[0]).read_bytes() == png_bytes(32, 24)
+    assert "<svg" in html and "每日报送单位数" in html
+
+    rows = list(csv.reader(write_csv(report, out).open(encoding="utf-8-sig")))
+    assert rows[0][:3] == ["单位代码", "单位名称", "状态"] and len(rows) == 19
+    by_code = {r[0]: r for r in rows[1:]}
+    assert by_code["gxj"][6] == "是" and by_code["gaj"][5] == "8" and by_code["fgj"][2] == "未签收"

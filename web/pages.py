@@ -11,19 +11,10 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from config.clock import days_overdue, format_local, format_remaining, to_utc
-from tasks.rendering import format_deadline, message_label
+from tasks.rendering import STATUS_LABELS, format_deadline, message_label
 
 HERE = Path(__file__).resolve().parent
 
-STATUS_LABELS = {
-    "overdue": "逾期未报",
-    "not_acknowledged": "未签收",
-    "acknowledged": "已签收",
-    "submitted": "已报送",
-    "late": "逾期报送",
-    "returned": "退回修改",
-    "accepted": "已验收",
-}
 DELIVERY_LABELS = {
     "pending": "待发送",
     "sending": "发送中（未确认）",
@@ -31,6 +22,8 @@ DELIVERY_LABELS = {
     "failed": "发送失败",
     "withdrawn": "已撤回",
 }
+
+
 def _wall_clock(moment: datetime, timezone: str) -> datetime:
     # The stdlib's conversion, not `config.clock.local`: a dashboard page shows some 400
     # times, and Pendulum's conversion (about 35 us each) cost more than the page's queries.
