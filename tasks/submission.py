@@ -6,6 +6,7 @@ Reading never writes (mail scanners open links before people do); every change i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,6 +20,7 @@ from tasks import attachments
 from tasks.tokens import token_hash
 
 MAX_SUMMARY_CHARS = 50_000
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class LinkState(StrEnum):
@@ -130,7 +132,9 @@ def submit(
         return earlier
     if unit.accepted:
         raise SubmissionRefused("贵单位的材料已通过验收，无需再次提交。")
-    summary = summary.replace("\r\n", "\n").strip()
+    # Control characters (pasted from other programs) are dropped: PostgreSQL refuses NUL
+    # in text, and Word documents cannot carry the others.
+    summary = _CONTROL.sub("", summary.replace("\r\n", "\n")).strip()
     names = check_form(summary, uploads, limits)
     row = unit.row
     stored: list[attachments.StoredFile] = []

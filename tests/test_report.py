@@ -170,3 +170,55 @@ def test_the_report_counts_what_the_database_holds() -> None:
     assert rows[0][:3] == ["单位代码", "单位名称", "状态"] and len(rows) == 19
     by_code = {r[0]: r for r in rows[1:]}
     assert by_code["gxj"][6] == "是" and by_code["gaj"][5] == "8" and by_code["fgj"][2] == "未签收"
+
+    # The Word document: its sections, its tables' rows and figures, the embedded pictures.
+    from docx import Document
+
+    from tasks.report_docx import write_docx
+
+    doc = Document(str(write_docx(report, out)))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert headings == [
+        "一、总体情况",
+        "二、各单位报送情况",
+        "三、各单位活动总结",
+        "1. 县工信局",
+        "2. 县市场监管局",
+        "附：未报送单位及所受提醒",
+    ]
+    figures_table, units_doc, missing_doc = doc.tables
+    assert {r.cells[0].text: r.cells[1].text for r in figures_table.rows[1:]} == {
+        "参加单位": "18",
+        "按时报送": "2",
+        "逾期报送": "1",
+        "未报送": "15",
+        "退回修改后重报": "1",
+        "发出提醒、催办": str(f.reminders_sent),
+        "发出督办": str(f.escalations_sent),
+    }
+    assert len(units_doc.rows) == 19 and len(missing_doc.rows) == 16
+    texts = [p.text for p in doc.paragraphs]
+    assert "修改稿：开展活动12场。" in texts and "县市场监管局开展了质量月活动。" in texts
+    assert any(t.startswith("进度报告") for t in texts)
+    # The chart and 县市场监管局's picture are embedded.
+    assert len(doc.inline_shapes) == 2
+    body_font = doc.styles["Normal"].element.rPr.rFonts.get(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia"
+    )
+    assert body_font == "仿宋_GB2312"
+
+
+def test_departments_text_never_breaks_the_word_document(tmp_path: Path) -> None:
+    from docx import Document
+
+    from tasks.report_docx import clean, write_docx
+
+    launch_flow(path=str(DATIAN), now=parse_instant(LAUNCH_DAY))
+    hostile = "控制\x00字符\x07与\x1b转义；emoji 🎉；繁體字；<b>标记</b>\n" + "很长的总结。" * 8000
+    send_in("scjgj", hostile, "2021-09-24T16:00")
+    send_in("gaj", "", "2021-09-24T16:00", picture=True)  # a picture and no words
+    report = collect(SLUG, which="latest", now=at("2021-09-25T09:00"))
+    doc = Document(str(write_docx(report, tmp_path)))
+    texts = [p.text for p in doc.paragraphs]
+    assert clean(hostile).split("\n")[0] in texts
+    assert "控制字符与转义；emoji 🎉；繁體字；<b>标记</b>" in texts
