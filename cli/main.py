@@ -77,6 +77,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--passes", type=int, default=None, help=argparse.SUPPRESS)
     serve.set_defaults(handler=_serve)
 
+    report = sub.add_parser("report", help="write the campaign's report: Word, HTML and CSV")
+    report.add_argument("campaign", help="the campaign's slug")
+    report.add_argument("--out", type=Path, help="folder (default: DUBAN_DATA_DIR/reports/SLUG)")
+    report.add_argument(
+        "--latest",
+        action="store_true",
+        help="report every unit's latest summary, not only accepted ones",
+    )
+    report.add_argument(
+        "--final", action="store_true", help="the final report (otherwise a progress report)"
+    )
+    report.add_argument("--now", help="ISO-8601 instant to use as the current time")
+    report.set_defaults(handler=_report)
+
     web = sub.add_parser("web", help="serve the departments' link pages and the dashboard")
     web.add_argument("--host", default="127.0.0.1", help="address to listen on")
     web.add_argument("--port", type=int, default=8000)
@@ -198,6 +212,40 @@ def _serve(args: argparse.Namespace, now: datetime | None) -> int:
         print("duban: --interval: give minutes between 1 and 1440", file=sys.stderr)
         return EXIT_BAD_INPUT
     return serve(args.interval, lambda: _monitor(args, None), args.passes)
+
+
+def _report(args: argparse.Namespace, now: datetime | None) -> int:
+    from tasks.status import UnknownCampaign
+
+    if not _known_campaign(args.campaign):
+        return EXIT_BAD_INPUT
+    from flows.report import report_flow
+
+    try:
+        summary = report_flow(
+            slug=args.campaign,
+            out=str(args.out) if args.out else None,
+            which="latest" if args.latest else "accepted",
+            final=args.final,
+            now=now,
+        )
+    except UnknownCampaign:
+        return EXIT_BAD_INPUT
+    print(f"\n{'Final' if summary.final else 'Progress'} report of {summary.slug}:")
+    for path in summary.files:
+        print(f"  {path}")
+    return EXIT_OK
+
+
+def _known_campaign(slug: str) -> bool:
+    from models import queries as q
+    from models.db import get_engine
+
+    with get_engine().connect() as conn:
+        if q.campaign_by_slug(conn, slug) is not None:
+            return True
+    print(f"duban: no campaign with slug {slug!r}; launch its file first", file=sys.stderr)
+    return False
 
 
 def _web(args: argparse.Namespace, now: datetime | None) -> int:

@@ -36,9 +36,9 @@ class OverdueTable:
         return f"**{self.title}**：逾期未报 {self.total} 个单位{shown}。完整名单：{url}"
 
 
-def artifact_key(slug: str) -> str:
-    """Prefect keys take lower-case letters, digits and dashes only."""
-    return "overdue-" + (re.sub(r"[^a-z0-9-]+", "-", slug.lower()).strip("-") or "campaign")
+def artifact_key(kind: str, slug: str) -> str:
+    """`overdue-<slug>`: Prefect keys take lower-case letters, digits and dashes only."""
+    return f"{kind}-" + (re.sub(r"[^a-z0-9-]+", "-", slug.lower()).strip("-") or "campaign")
 
 
 def overdue_tables(now: datetime) -> list[OverdueTable]:
@@ -66,7 +66,11 @@ def overdue_tables(now: datetime) -> list[OverdueTable]:
                 )
             tables.append(
                 OverdueTable(
-                    artifact_key(found["slug"]), found["slug"], found["title"], total, rows
+                    artifact_key("overdue", found["slug"]),
+                    found["slug"],
+                    found["title"],
+                    total,
+                    rows,
                 )
             )
     return tables

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
 from config.clock import days_overdue, local
 from config.clock import now as clock_now
 from config.ladder import is_rung, rung_name
@@ -158,3 +161,6 @@ def _by_day(moments: list[datetime], campaign: dict[str, Any], tz: str) -> list[
         (d, counts.get(d, 0))
         for d in (date.fromordinal(first.toordinal() + i) for i in range(days))
     ]
+
+
+collect_task = task(name="collect-report", cache_policy=NO_CACHE)(collect)

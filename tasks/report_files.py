@@ -13,9 +13,14 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 
 from config.clock import format_local, local
+from config.settings import get_settings
 from tasks import attachments
+from tasks.overdue import artifact_key
 from tasks.rendering import STATUS_LABELS, format_deadline, period_text
 from tasks.report import Report
 
@@ -146,3 +151,33 @@ def _with_attachments(report: Report, units: list[list[dict[str, object]]]) -> R
         report,
         units=[replace(u, attachments=a) for u, a in zip(report.units, units, strict=True)],
     )
+
+
+def write_files(report: Report, out: str | None = None) -> list[Path]:
+    """The three forms of the report, in `out` (default: the data folder's reports/<slug>/)."""
+    from tasks.report_docx import write_docx
+
+    folder = Path(out) if out else get_settings().data_dir / "reports" / report.slug
+    return [write_docx(report, folder), write_html(report, folder), write_csv(report, folder)]
+
+
+def publish_report(report: Report, files: list[Path]) -> None:
+    """The figures and where the files are, as a Prefect markdown artifact."""
+    f = report.figures
+    kind = "总结报告" if report.final else "进度报告"
+    lines = [
+        f"# {report.title}{kind}",
+        f"截至{format_local(report.generated_at, report.timezone)}",
+        "",
+        "| 参加单位 | 按时报送 | 逾期报送 | 未报送 | 退回修改后重报 | 提醒、催办 | 督办 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| {f.units} | {f.on_time} | {f.late} | {f.missing} | {f.returned_and_revised} "
+        f"| {f.reminders_sent} | {f.escalations_sent} |",
+        "",
+        *(f"- `{path}`" for path in files),
+    ]
+    create_markdown_artifact("\n".join(lines), key=artifact_key("report", report.slug))
+
+
+write_files_task = task(name="write-report-files", cache_policy=NO_CACHE)(write_files)
+publish_report_task = task(name="publish-report", cache_policy=NO_CACHE)(publish_report)

@@ -222,3 +222,33 @@ def test_departments_text_never_breaks_the_word_document(tmp_path: Path) -> None
     texts = [p.text for p in doc.paragraphs]
     assert clean(hostile).split("\n")[0] in texts
     assert "控制字符与转义；emoji 🎉；繁體字；<b>标记</b>" in texts
+
+
+def test_duban_report_writes_the_three_files_and_refuses_an_unknown_campaign(
+    tmp_path: Path,
+) -> None:
+    from docx import Document
+
+    from tests.test_cli import duban
+
+    launch_flow(path=str(DATIAN), now=parse_instant(LAUNCH_DAY))
+    send_in("scjgj", "县市场监管局开展了质量月活动。", "2021-09-24T16:00", picture=True)
+    out = tmp_path / "out"
+    run = duban("report", SLUG, "--out", str(out), "--latest", "--now", "2021-09-25T09:00")
+    assert run.returncode == 0, run.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        f"{SLUG}-files",
+        f"{SLUG}-report.docx",
+        f"{SLUG}-report.html",
+        f"{SLUG}-statistics.csv",
+    ]
+    assert f"Progress report of {SLUG}" in run.stdout
+    assert "县市场监管局开展了质量月活动。" in [
+        p.text for p in Document(str(out / f"{SLUG}-report.docx")).paragraphs
+    ]
+
+    missing = duban("report", "no-such-campaign", "--out", str(tmp_path / "x"))
+    assert missing.returncode == 2
+    assert "no campaign with slug 'no-such-campaign'" in missing.stderr
+    assert not (tmp_path / "x").exists()
