@@ -306,17 +306,6 @@ def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
     """Mark messages as being sent. Only rows still pending or failed are taken, so two
     senders racing for the same rows each get a disjoint share; and only while the unit still
     owes its summary, so one that submits meanwhile is not reminded."""
-    # Correlated, so each claim probes one assignment by its key; an IN (subquery) made
-    # SQLite list every open assignment for every message. A coordinator's own message (a
-    # return, a new link) goes out whatever the unit's status; the ladder only chases.
-    still_open = (
-        select(ASSIGNMENT.c.id)
-        .where(
-            ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id,
-            ASSIGNMENT.c.status.in_(OPEN_STATUSES),
-        )
-        .exists()
-    ) | ~_is_rung()
     claimed: list[int] = []
     for chunk in _chunks(ids):
         stmt = (
@@ -325,7 +314,7 @@ def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
                 NOTIFICATION.c.id.in_(chunk),
                 NOTIFICATION.c.state.in_(UNSENT),
                 NOTIFICATION.c.attempts < MAX_ATTEMPTS,
-                still_open,
+                _still_wanted(),
             )
             .values(
                 state=DeliveryState.SENDING,
@@ -521,14 +510,15 @@ def withdraw_stale_rungs(
 
 
 def due_for_sending(conn: Connection, campaign_id: int, now: datetime) -> list[int]:
-    """Messages to open assignments that are planned, or failed and past their backoff."""
+    """Messages still wanted (see `_still_wanted`) that are planned, or failed and past
+    their backoff."""
     query = (
         select(NOTIFICATION.c.id)
         .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
         .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
         .where(
             NOTIFICATION.c.campaign_id == campaign_id,
-            ASSIGNMENT.c.status.in_(OPEN_STATUSES),
+            _still_wanted(),
             DEPARTMENT.c.in_file.is_(True),
             NOTIFICATION.c.attempts < MAX_ATTEMPTS,
             (NOTIFICATION.c.state == DeliveryState.PENDING)
@@ -1112,6 +1102,24 @@ def messages_of(conn: Connection, assignment_ids: Sequence[int]) -> dict[int, li
             row = _utc(dict(zip(keys, values, strict=True)))
             out[row["assignment_id"]].append(row)
     return out
+
+
+def _still_wanted() -> Any:
+    """A message is still worth sending if it is the coordinator's own (a return, a new
+    deadline, a new link: they go out whatever the unit's status) or if the unit still owes
+    its summary (the ladder only chases those). One rule for the claim and for the retries."""
+    # Correlated, so each message probes one assignment by its key; an IN (subquery) made
+    # SQLite list every open assignment for every message.
+    owed = (
+        select(ASSIGNMENT.c.id)
+        .where(
+            ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id,
+            ASSIGNMENT.c.status.in_(OPEN_STATUSES),
+        )
+        .correlate(NOTIFICATION)  # only the message: a query that joins assignment too
+        .exists()
+    )
+    return owed | ~_is_rung()
 
 
 def _is_rung() -> Any:

@@ -142,10 +142,10 @@ def reassign(
         return _plan(conn, {**unit, "notify": notify}, kind, now)
 
 
-def send_now(ids: list[int]) -> SendReport:
+def send_now(ids: list[int], now: datetime | None = None) -> SendReport:
     """Send what an action planned. A failure stays in the ledger, where the monitor retries
     it; the dashboard shows it meanwhile."""
-    return send_batch(ids) if ids else SendReport()
+    return send_batch(ids, now) if ids else SendReport()
 
 
 def _plan(

@@ -428,3 +428,25 @@ def test_the_monitor_publishes_the_overdue_list_as_a_prefect_artifact(
     assert [(r["单位"], r["逾期天数"], r["签收"]) for r in rows] == [("县甲局", 8, "未签收")]
     assert "逾期未报 1 个单位" in (artifact.description or "")
     assert "http://duban.test/c/test-campaign?status=overdue" in (artifact.description or "")
+
+
+def test_a_failed_coordinator_message_to_a_unit_that_submitted_is_retried(
+    relay: SmtpReceiver, tmp_path: Path
+) -> None:
+    """The ladder stops for a unit that delivered; the coordinator's own messages do not: a
+    new deadline that failed to go out is retried by the monitor like any other message."""
+    from tasks import review
+
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test")])
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    submit_as(relay, "a@county.test", "2021-09-24T10:00")
+    relay.stop()  # the relay is down when the coordinator extends the deadline
+    unit = review.find_unit("test-campaign", "a")
+    assert unit is not None
+    now = parse_instant("2021-09-27T09:00", TZ)
+    assert review.send_now(review.extend(unit, date(2021, 10, 15), now), now).failed
+    relay.start()
+    run_pass("2021-09-27T09:10")  # past the first backoff (5 minutes)
+    assert [m.subject.split("】")[0] for m in relay.to("a@county.test")][-1] == "【延期通知"
+    run_pass("2021-09-27T10:00")
+    assert sum("延期通知" in m.subject for m in relay.mails) == 1
