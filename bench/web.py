@@ -233,7 +233,8 @@ def seed(work: Path, url: str, n: int) -> Seeded:
         with engine.begin() as conn:
             for i, a in enumerate(units):
                 moment = at + timedelta(seconds=7 * i)
-                assert q.mark_submitted(conn, a, moment) is not None
+                due = q.mark_submitted(conn, a, moment)
+                assert due is not None
                 made = q.insert_submission(
                     conn,
                     {
@@ -241,7 +242,7 @@ def seed(work: Path, url: str, n: int) -> Seeded:
                         "form_key": secrets.token_urlsafe(24),
                         "summary": f"{codes[a]}单位质量月活动总结。" * 40,
                         "created_at": moment,
-                        "late": False,
+                        "late": due < moment,
                     },
                 )
                 assert made is not None
@@ -615,7 +616,6 @@ def page_build_times(campaign_id: int, repeats: int, mode: str) -> tuple[list[fl
     route as it serves it ("served"), with its unit counts made afresh every time
     ("recount"), or with its queries replaced by the naive way ("naive": every unit loaded,
     then counted, filtered and sorted in Python). All three render the same template."""
-    from sqlalchemy import select
     from starlette.requests import Request
 
     from config.clock import parse_instant
@@ -626,29 +626,11 @@ def page_build_times(campaign_id: int, repeats: int, mode: str) -> tuple[list[fl
     from web.auth import Session
 
     loaded: dict[str, list[dict[str, Any]]] = {}
+    every_unit = q.dashboard_rows  # the real query, before "naive" replaces it below
 
     def load_all(conn: Any, cid: int) -> list[dict[str, Any]]:
-        if "units" not in loaded:
-            A, D = q.ASSIGNMENT, q.DEPARTMENT
-            query = (
-                select(
-                    A.c.id.label("assignment_id"),
-                    A.c.status,
-                    A.c.late,
-                    A.c.settled,
-                    A.c.due_at,
-                    A.c.acknowledged_at,
-                    A.c.submitted_at,
-                    D.c.code,
-                    D.c.name,
-                    D.c.person,
-                    D.c.phone,
-                    D.c.in_file,
-                )
-                .join(D, D.c.id == A.c.department_id)
-                .where(A.c.campaign_id == cid)
-            )
-            loaded["units"] = [q._utc(dict(r)) for r in conn.execute(query).mappings()]
+        if "units" not in loaded:  # every unit, in no useful order: the naive way's input
+            loaded["units"] = every_unit(conn, cid, parse_instant(NOW, TZ), sort="code", limit=None)
         return loaded["units"]
 
     def naive_counts(conn: Any, cid: int, now: datetime) -> dict[str, int]:
@@ -666,11 +648,11 @@ def page_build_times(campaign_id: int, repeats: int, mode: str) -> tuple[list[fl
 
     scope = {"type": "http", "method": "GET", "path": f"/c/{SLUG}", "headers": []}
     session = Session(Coordinator(1, USERNAME), "x" * 32)
-    saved = {name: getattr(q, name, None) for name in ("status_counts", "dashboard_rows")}
-    saved_version = getattr(q, "_data_version", None)
+    saved = {name: getattr(q, name) for name in ("status_counts", "dashboard_rows")}
+    saved_version = q._data_version
     if mode == "naive":
         q.status_counts, q.dashboard_rows = naive_counts, naive_rows  # type: ignore[assignment]
-    elif mode == "recount" and saved_version is not None:
+    elif mode == "recount":
         q._data_version = lambda conn: object()
     times = []
     body = b""
@@ -689,8 +671,7 @@ def page_build_times(campaign_id: int, repeats: int, mode: str) -> tuple[list[fl
     finally:
         for name, value in saved.items():
             setattr(q, name, value)
-        if saved_version is not None:
-            q._data_version = saved_version
+        q._data_version = saved_version
     return times, body
 
 

@@ -39,8 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         get_settings.cache_clear()
     from sqlalchemy.exc import DBAPIError
 
+    from config.calendars import CalendarFileError
+
     try:
         return int(args.handler(args, now))
+    except CalendarFileError as exc:  # every command that counts working days reads them
+        print(f"duban: working calendar: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except DBAPIError as exc:
         database = _db_label(get_settings().resolved_database_url())
         print(f"duban: cannot use the database {database}: {exc.orig}", file=sys.stderr)
@@ -215,10 +220,14 @@ def _serve(args: argparse.Namespace, now: datetime | None) -> int:
 
 
 def _report(args: argparse.Namespace, now: datetime | None) -> int:
-    from tasks.status import UnknownCampaign
-
     if not _known_campaign(args.campaign):
         return EXIT_BAD_INPUT
+    if args.out:
+        try:  # before the flow starts: a wrong folder is reported at once, in one line
+            args.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"duban: --out: cannot write the report there: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     from flows.report import report_flow
 
     try:
@@ -229,7 +238,8 @@ def _report(args: argparse.Namespace, now: datetime | None) -> int:
             final=args.final,
             now=now,
         )
-    except UnknownCampaign:
+    except OSError as exc:
+        print(f"duban: cannot write the report: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"\n{'Final' if summary.final else 'Progress'} report of {summary.slug}:")
     for path in summary.files:
@@ -244,8 +254,12 @@ def _known_campaign(slug: str) -> bool:
     with get_engine().connect() as conn:
         if q.campaign_by_slug(conn, slug) is not None:
             return True
+    return _no_campaign(slug) == EXIT_OK
+
+
+def _no_campaign(slug: str) -> int:
     print(f"duban: no campaign with slug {slug!r}; launch its file first", file=sys.stderr)
-    return False
+    return EXIT_BAD_INPUT
 
 
 def _web(args: argparse.Namespace, now: datetime | None) -> int:
@@ -280,7 +294,7 @@ def _coordinator_add(args: argparse.Namespace, now: datetime | None) -> int:
     from tasks.accounts import AccountError, save_account
 
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass(f"Password for {args.username}: ")
         if getpass.getpass("Again: ") != password:
@@ -302,11 +316,7 @@ def _status(args: argparse.Namespace, now: datetime | None) -> int:
     try:
         status = campaign_status(args.campaign, now)
     except UnknownCampaign:
-        print(
-            f"duban: no campaign with slug {args.campaign!r}; launch its file first",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
+        return _no_campaign(args.campaign)
     if args.json:
         print(json.dumps([r.as_json() for r in status.rows], ensure_ascii=False, indent=2))
         return EXIT_OK

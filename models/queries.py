@@ -642,7 +642,6 @@ def _unit_columns() -> list[Any]:
         ASSIGNMENT.c.first_submitted_at,
         ASSIGNMENT.c.submitted_at,
         ASSIGNMENT.c.late,
-        ASSIGNMENT.c.reviewed_at,
         DEPARTMENT.c.id.label("department_id"),
         DEPARTMENT.c.code,
         DEPARTMENT.c.name,

@@ -111,7 +111,6 @@ class Assignment(SQLModel, table=True):
     first_submitted_at: datetime | None = _utc_column(nullable=True)
     submitted_at: datetime | None = _utc_column(nullable=True)  # the latest version
     late: bool = False  # the first submission came after the deadline of its day
-    reviewed_at: datetime | None = _utc_column(nullable=True)
 
 
 class Submission(SQLModel, table=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pendulum
@@ -35,15 +35,23 @@ class BatchResult:
 
 
 def due_instant(campaign: Campaign, calendar: WorkCalendar | None = None) -> datetime:
-    """A date means the end of that day in the campaign's timezone; a time without an offset
-    is read in that timezone too. A deadline on a holiday or a weekend moves to the next
-    working day, as an office's deadline does (a 10-3 deadline falls after National Day)."""
+    """The campaign's deadline as an instant (see `deadline_at`)."""
+    return deadline_at(campaign.due, campaign.timezone, calendar)
+
+
+def deadline_at(
+    due: date | datetime, timezone: str, calendar: WorkCalendar | None = None
+) -> datetime:
+    """A date means the end of that day in `timezone`; a time without an offset is read in
+    that timezone too. A deadline on a holiday or a weekend moves to the next working day,
+    as an office's deadline does (a 10-3 deadline falls after National Day). The same rule
+    for a campaign's deadline and for one unit's extension."""
     calendar = calendar or WorkCalendar()
-    if isinstance(campaign.due, datetime):
-        due = pendulum.instance(campaign.due, tz=campaign.timezone)
-        day = calendar.on_or_after(due.date())
-        return to_utc(due.add(days=(day - due.date()).days))
-    return end_of_day(calendar.on_or_after(campaign.due), campaign.timezone)
+    if isinstance(due, datetime):
+        moment = pendulum.instance(due, tz=timezone)
+        day = calendar.on_or_after(moment.date())
+        return to_utc(moment.add(days=(day - moment.date()).days))
+    return end_of_day(calendar.on_or_after(due), timezone)
 
 
 def check_deadline(loaded: CampaignFile, now: datetime) -> None:

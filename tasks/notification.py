@@ -27,7 +27,7 @@ from models import queries as q
 from models.db import get_engine
 from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
 from tasks.delivery import Delivery, deliver
-from tasks.rendering import Message, render_action, render_notice, render_reminder
+from tasks.rendering import Message, render_action, render_notice, render_reminder, wording_of
 from tasks.tokens import derive_token, link_for, secret_key, token_hash
 
 log = logging.getLogger("duban.notification")
@@ -168,13 +168,12 @@ def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -
         return render_notice(spec, item.department_name, item.duties, item.due_at, link, now)
     if name in (RETURNED, EXTENDED):
         return render_action(spec, name, item.department_name, item.due_at, link, now, item.note)
-    rung = next((r for r in spec["escalation"] if r["name"] == name), {"wording": "reminder"})
     tz = spec["timezone"]
     deadline_day = local(item.due_at, tz).date()
     today = local(now, tz).date()
     return render_reminder(
         spec,
-        rung["wording"],
+        wording_of(spec, item.kind),
         item.recipient,
         item.department_name,
         item.department_contact,

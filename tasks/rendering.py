@@ -162,15 +162,29 @@ def render_reminder(
         coordinator=_coordinator(spec),
         sent_on=f"{sent.year}年{sent.month}月{sent.day}日",
     )
+    return Message(
+        title=f"【{rung_heading(wording, recipient)}】{spec['title']}（{department}）", body=body
+    )
+
+
+def wording_of(spec: dict[str, Any], kind: str) -> str:
+    """The wording of the rung a ledger key names (`reminder` if the ladder lost it)."""
+    name = rung_name(kind)
+    return next((r["wording"] for r in spec["escalation"] if r["name"] == name), "reminder")
+
+
+def rung_heading(wording: str, recipient: str) -> str:
+    """The heading of a rung's message, as its title shows it and every page names it."""
     if recipient == "leaders":
-        heading = "情况报告"
-    elif recipient == "coordinator":
-        heading = "逾期未报"
-    elif recipient == "head" and wording == "escalation":
-        heading = "督办函"
-    else:
-        heading = HEADINGS.get(wording, "提醒")
-    return Message(title=f"【{heading}】{spec['title']}（{department}）", body=body)
+        return "情况报告"
+    if recipient == "coordinator":
+        return "逾期未报"
+    if recipient == "head" and wording == "escalation":
+        return "督办函"
+    return HEADINGS.get(wording, "提醒")
+
+
+WHO = {"leaders": "（领导小组）", "coordinator": "（抄送本办）", "head": "（单位负责人）"}
 
 
 STATUS_LABELS = {
@@ -197,11 +211,4 @@ def message_label(kind: str, recipient: str, spec: dict[str, Any]) -> str:
     name = rung_name(kind)
     if name in ACTION_LABELS:
         return ACTION_LABELS[name]
-    wording = next((r["wording"] for r in spec.get("escalation", []) if r["name"] == name), "")
-    if recipient == "leaders":
-        return "情况报告（领导小组）"
-    if recipient == "coordinator":
-        return "逾期未报（抄送本办）"
-    if recipient == "head":
-        return "督办函（单位负责人）"
-    return HEADINGS.get(wording, name)
+    return rung_heading(wording_of(spec, kind), recipient) + WHO.get(recipient, "")

@@ -14,10 +14,10 @@ from prefect.cache_policies import NO_CACHE
 
 from config.clock import days_overdue, local
 from config.clock import now as clock_now
-from config.ladder import is_rung, rung_name
+from config.ladder import is_rung
 from models import queries as q
 from models.db import get_engine
-from tasks.rendering import message_label
+from tasks.rendering import message_label, wording_of
 from tasks.status import UnknownCampaign
 
 Which = Literal["accepted", "latest"]
@@ -86,7 +86,6 @@ def collect(
     for v in versions:
         by_unit[v["assignment_id"]].append(v)
     chased: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
-    wordings = {r["name"]: r["wording"] for r in spec["escalation"]}
     reminders = escalations = 0
     for m in sent:
         if not is_rung(m["kind"]):
@@ -94,7 +93,7 @@ def collect(
         chased[m["assignment_id"]].append(
             (message_label(m["kind"], m["recipient"], spec), m["sent_at"])
         )
-        if wordings.get(rung_name(m["kind"])) in ESCALATING:
+        if wording_of(spec, m["kind"]) in ESCALATING:
             escalations += 1
         else:
             reminders += 1

@@ -13,9 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from config.calendars import WorkCalendar
 from config.channels import channel_problem, resolve_tags
-from config.clock import end_of_day, to_utc
 from models import queries as q
 from models.db import get_engine
 from models.tables import (
@@ -27,6 +25,7 @@ from models.tables import (
     DeliveryState,
     action_kind,
 )
+from tasks.assignment import deadline_at
 from tasks.notification import SendReport, send_batch
 from tasks.tokens import new_link, secret_key
 
@@ -49,7 +48,7 @@ def accept(unit: dict[str, Any], version: int, by: str, now: datetime) -> None:
     with get_engine().begin() as conn:
         if q.review_latest(conn, unit["assignment_id"], version, "accepted", None, by, now) is None:
             raise ActionRefused(_stale(version))
-        q.set_status(conn, unit["assignment_id"], AssignmentStatus.ACCEPTED, now, reviewed_at=now)
+        q.set_status(conn, unit["assignment_id"], AssignmentStatus.ACCEPTED, now)
 
 
 def return_for_revision(
@@ -70,7 +69,7 @@ def return_for_revision(
         )
         if submission_id is None:
             raise ActionRefused(_stale(version))
-        q.set_status(conn, unit["assignment_id"], AssignmentStatus.RETURNED, now, reviewed_at=now)
+        q.set_status(conn, unit["assignment_id"], AssignmentStatus.RETURNED, now)
         return _plan(conn, unit, action_kind(RETURNED, submission_id), now, note=comment)
 
 
@@ -80,11 +79,7 @@ def extend(unit: dict[str, Any], new_due: date | datetime, now: datetime) -> lis
     reminders by deadline, so the old date's reminders stop and the new date's follow."""
     if unit["status"] == AssignmentStatus.ACCEPTED:
         raise ActionRefused("该单位的材料已通过验收，无需延期。")
-    tz = unit["timezone"]
-    if isinstance(new_due, datetime):
-        due_at = to_utc(new_due)
-    else:
-        due_at = end_of_day(WorkCalendar().on_or_after(new_due), tz)
+    due_at = deadline_at(new_due, unit["timezone"])
     if due_at <= now:
         raise ActionRefused("新的截止时间必须晚于现在。")
     if due_at == unit["due_at"]:

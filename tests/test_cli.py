@@ -122,3 +122,65 @@ def test_two_launches_started_together_send_each_notice_once(
     assert sorted(m.rcpt[0] for m in smtp.mails) == sorted(
         f"d{i:02d}@county.test" for i in range(30)
     )
+
+
+def test_bad_arguments_of_web_coordinator_and_report_exit_2_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import text
+
+    from models.db import get_engine
+    from tasks.accounts import sign_in
+
+    workers = duban("web", "--workers", "0")
+    assert (workers.returncode, workers.stderr.strip()) == (2, "duban: --workers: give at least 1")
+
+    def add(name: str, password_line: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", "coordinator", "add", name, "--password-stdin"],
+            input=password_line,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    short = add("zlb", "short\n")
+    assert short.returncode == 2 and "at least 10 characters; nothing changed" in short.stderr
+    spaced = add("有 空格", "long enough password\n")
+    assert spaced.returncode == 2 and "a username is 2 to 64 letters" in spaced.stderr
+    with get_engine().connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM coordinator")).scalar_one() == 0
+    # A password piped from a Windows file ends in CRLF: the CR is not part of it.
+    created = add("zlb", "long enough password\r\n")
+    assert created.returncode == 0 and "Coordinator zlb: created" in created.stdout
+    assert sign_in("zlb", "long enough password") is not None
+
+    launched = duban("launch", str(DATIAN), "--now", LAUNCH_DAY)
+    assert launched.returncode == 0, launched.stderr
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    report = duban("report", SLUG, "--out", str(blocked / "reports"), "--now", LAUNCH_DAY)
+    assert report.returncode == 2
+    assert report.stderr.startswith("duban: --out: cannot write the report there:")
+    assert "Traceback" not in report.stderr
+
+
+def test_a_broken_calendar_file_is_named_and_nothing_is_written(tmp_path: Path) -> None:
+    from tests.campaigns import snapshot
+
+    folder = tmp_path / "calendars"
+    folder.mkdir()
+    (folder / "2027.yaml").write_text("year: 2027\nholidays: [2027-02-30]\n", encoding="utf-8")
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test")], due="2027-03-10")
+    before = snapshot()
+    run = duban(
+        "launch",
+        str(path),
+        "--now",
+        "2027-02-01T09:00",
+        env_extra={"DUBAN_CALENDAR_DIR": str(folder)},
+    )
+    assert run.returncode == 2
+    assert run.stderr.startswith("duban: working calendar: ")
+    assert "2027.yaml: holidays: '2027-02-30' is not a date or a range" in run.stderr
+    assert snapshot() == before

@@ -717,3 +717,13 @@ def test_one_form_is_one_submission_and_late_accepted_and_closed_units(
             assert "本次活动已结束，不再接收材料" in answer.text
             no_trace(answer)
         assert snapshot() == before and stored_files(duban_env) == files
+
+
+def test_a_value_that_is_not_a_number_gets_a_page_not_json(smtp: SmtpReceiver) -> None:
+    with web_server() as base:
+        receipt = httpx.get(f"{base}/d/some-token/receipt/first")
+        assert receipt.status_code == 404
+        assert receipt.headers["content-type"].startswith("text/html")
+        assert "页面不存在" in receipt.text and "int_parsing" not in receipt.text
+        form = httpx.get(f"{base}/d/some-token/files/1.5")
+        assert form.status_code == 404 and "页面不存在" in form.text

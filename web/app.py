@@ -6,6 +6,7 @@ import gc
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
@@ -41,6 +42,17 @@ def create_app() -> ASGIApp:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={quote(exc.next_url)}", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_value(request: Request, exc: RequestValidationError) -> Response:
+        # A number in the path or a form that is not one: the same page as any bad request,
+        # not FastAPI's JSON (a wrong path value means no such page).
+        in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
+        if in_path:
+            return await http_error(request, StarletteHTTPException(404))
+        return await http_error(
+            request, StarletteHTTPException(400, "提交的内容无效，请返回页面后重试。")
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -5,7 +5,6 @@ POST also carries the session's CSRF token."""
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import math
 import secrets
@@ -17,6 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
+from sqlalchemy import Connection
 from starlette.background import BackgroundTask
 
 from config.channels import redact
@@ -24,6 +24,7 @@ from config.clock import ClockError, days_overdue, parse_instant
 from config.clock import now as clock_now
 from models import queries as q
 from models.db import get_engine
+from models.tables import SETTLED_STATUSES
 from tasks import review
 from web.auth import Session, SignedIn, check_csrf
 from web.department import attachment_response
@@ -31,13 +32,15 @@ from web.pages import STATUS_LABELS, message_label, short_time, templates
 
 router = APIRouter()
 PAGE_SIZE = 50
+# Each action on a unit: the word its redirect carries (`?done=`), and what the page then says.
 DONE = {
-    "accepted": "已验收该单位的材料。",
-    "returned": "已退回修改，并已通知该单位。",
-    "extended": "已延期，并已通知该单位；提醒将按新的截止时间安排。",
-    "resent": "已重发任务通知。",
-    "reassigned": "已重新指派：原链接已失效，新链接已发给新的联系人。",
+    "accept": ("accepted", "已验收该单位的材料。"),
+    "return": ("returned", "已退回修改，并已通知该单位。"),
+    "extend": ("extended", "已延期，并已通知该单位；提醒将按新的截止时间安排。"),
+    "resend": ("resent", "已重发任务通知。"),
+    "reassign": ("reassigned", "已重新指派：原链接已失效，新链接已发给新的联系人。"),
 }
+DONE_NOTICES = dict(DONE.values())
 
 
 @router.get("/")
@@ -67,36 +70,16 @@ def campaign(
         total = counts["total"] if status is None else counts[status]
         pages = max(math.ceil(total / PAGE_SIZE), 1)
         page = min(max(page, 1), pages)
-        rows = q.dashboard_rows(
-            conn,
-            found["id"],
-            now,
-            status=status,
-            sort=sort,
-            descending=descending,
-            offset=(page - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
-        )
-        messages = q.messages_of(conn, [r["assignment_id"] for r in rows])
-    tz = found["timezone"]
-
-    @functools.cache
-    def overdue_days(due_at: datetime) -> int:
-        # A page's units share a few deadlines; the calendar arithmetic is done once for each.
-        return days_overdue(due_at, now, tz)
-
+        rows = _units(conn, found, now, status, sort, descending, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     for r in rows:
-        r["shown_status"] = q.display_status(r["status"], r["late"])
-        r["days_overdue"] = 0 if r["settled"] else overdue_days(r["due_at"])
-        sent = [_Fields(**m) for m in messages[r["assignment_id"]]]
-        r["messages"] = [m for m in sent if m["kind"] != "notice"]
-        r["notice"] = [m for m in sent if m["kind"] == "notice"]
+        r["notice"] = [m for m in r["messages"] if m["kind"] == "notice"]
+        r["messages"] = [m for m in r["messages"] if m["kind"] != "notice"]
     shown = [_Fields(**r) for r in rows]
 
     def link(**change: Any) -> str:
         params = {"status": status, "sort": sort, "order": "desc" if descending else "asc"}
         params.update(change)
-        return f"/c/{slug}?" + urlencode({k: v for k, v in params.items() if v})
+        return "?" + urlencode({k: v for k, v in params.items() if v})
 
     return templates.TemplateResponse(
         request,
@@ -113,9 +96,9 @@ def campaign(
             "page": page,
             "pages": pages,
             "total": total,
-            "link": link,
-            "now": now,
-            "export": f"/c/{slug}/export.csv?" + urlencode({"status": status or ""}),
+            "link": lambda **change: f"/c/{slug}" + link(**change),
+            # The file lists what the page lists, in the page's order.
+            "export": f"/c/{slug}/export.csv" + link(page=None),
         },
     )
 
@@ -166,31 +149,17 @@ def _csv_rows(
     offset = 0
     while True:
         with get_engine().connect() as conn:
-            rows = q.dashboard_rows(
-                conn,
-                found["id"],
-                now,
-                status=status,
-                sort=sort,
-                descending=descending,
-                offset=offset,
-                limit=1000,
-            )
-            messages = q.messages_of(conn, [r["assignment_id"] for r in rows])
+            rows = _units(conn, found, now, status, sort, descending, offset, 1000)
         for r in rows:
-            sent = [
-                m
-                for m in messages[r["assignment_id"]]
-                if m["state"] == "sent" and m["kind"] != "notice"
-            ]
+            sent = [m for m in r["messages"] if m["state"] == "sent" and m["kind"] != "notice"]
             last = sent[-1] if sent else None
             writer.writerow(
                 [
                     r["code"],
                     r["name"],
-                    STATUS_LABELS[q.display_status(r["status"], r["late"])],
+                    STATUS_LABELS[r["shown_status"]],
                     short_time(r["due_at"], tz),
-                    0 if r["settled"] else days_overdue(r["due_at"], now, tz),
+                    r["days_overdue"],
                     short_time(r["acknowledged_at"], tz),
                     short_time(r["submitted_at"], tz),
                     r["person"] or "",
@@ -218,7 +187,10 @@ def unit_page(
     session: SignedIn,
     done: str | None = None,
 ) -> Response:
-    return _unit_page(request, session, slug, code, notice=DONE.get(done or ""))
+    unit = review.find_unit(slug, code)
+    if unit is None:
+        raise HTTPException(404)
+    return _unit_page(request, session, unit, notice=DONE_NOTICES.get(done or ""))
 
 
 @router.get("/c/{slug}/files/{attachment_id}")
@@ -246,7 +218,7 @@ def unit_action(
 ) -> Response:
     check_csrf(request, csrf)
     unit = review.find_unit(slug, code)
-    if unit is None:
+    if unit is None or action not in DONE:
         raise HTTPException(404)
     now = clock_now()
     by = session.coordinator.username
@@ -260,24 +232,15 @@ def unit_action(
             ids = review.extend(unit, _new_due(due, unit["timezone"]), now)
         elif action == "resend":
             ids = review.resend_notice(unit, form_key, now)
-        elif action == "reassign":
-            ids = review.reassign(unit, notify, person, phone, now)
         else:
-            raise HTTPException(404)
+            ids = review.reassign(unit, notify, person, phone, now)
     except review.ActionRefused as exc:
-        return _unit_page(request, session, slug, code, error=str(exc), status=409)
-    done = {
-        "accept": "accepted",
-        "return": "returned",
-        "extend": "extended",
-        "resend": "resent",
-        "reassign": "reassigned",
-    }[action]
+        return _unit_page(request, session, unit, error=str(exc), status=409)
     return RedirectResponse(
-        f"/c/{slug}/u/{code}?done={done}",
+        f"/c/{slug}/u/{code}?done={DONE[action][0]}",
         status_code=303,
         # Sent after the answer: the coordinator does not wait on a mail relay.
-        background=BackgroundTask(review.send_now, ids),
+        background=BackgroundTask(review.send_now, ids, now),
     )
 
 
@@ -294,46 +257,80 @@ def _new_due(text: str, timezone: str) -> date | datetime:
 def _unit_page(
     request: Request,
     session: Session,
-    slug: str,
-    code: str,
+    unit: dict[str, Any],
     *,
     notice: str | None = None,
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    now = clock_now()
+    """One unit, from its row (`review.find_unit`), which carries its campaign's facts too."""
     with get_engine().connect() as conn:
-        found = _campaign(conn, slug)
-        unit = q.unit_by_code(conn, found["id"], code)
-        if unit is None:
-            raise HTTPException(404)
         versions = q.submissions_of(conn, unit["assignment_id"])
         messages = q.messages_of(conn, [unit["assignment_id"]])[unit["assignment_id"]]
-    tz = found["timezone"]
     for m in messages:
         m["channel_shown"] = redact(m["channel"])
+    campaign = {k: unit[k] for k in ("slug", "title", "timezone")}
     return templates.TemplateResponse(
         request,
         "unit.html",
         {
             "session": session,
-            "campaign": found,
-            "spec": found["spec"],
+            "campaign": campaign,
+            "spec": unit["spec"],
             "unit": unit,
             "shown_status": q.display_status(unit["status"], unit["late"]),
-            "days": 0
-            if unit["status"] in ("submitted", "accepted")
-            else days_overdue(unit["due_at"], now, tz),
+            "days": _overdue_days(unit, clock_now(), unit["timezone"]),
             "versions": versions,
             "messages": messages,
             "channels": [redact(c) for c in unit["notify"]],
             "notice": notice,
             "error": error,
             "form_key": secrets.token_urlsafe(16),
-            "now": now,
         },
         status_code=status,
     )
+
+
+def _units(
+    conn: Connection,
+    found: dict[str, Any],
+    now: datetime,
+    status: str | None,
+    sort: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """A slice of the campaign's list as the page and the CSV show it: each unit with its
+    shown status, its days overdue and its messages."""
+    rows = q.dashboard_rows(
+        conn,
+        found["id"],
+        now,
+        status=status,
+        sort=sort,
+        descending=descending,
+        offset=offset,
+        limit=limit,
+    )
+    messages = q.messages_of(conn, [r["assignment_id"] for r in rows])
+    tz = found["timezone"]
+    days: dict[tuple[datetime, bool], int] = {}  # a list's units share a few deadlines
+    for r in rows:
+        r["shown_status"] = q.display_status(r["status"], r["late"])
+        key = (r["due_at"], r["status"] in SETTLED_STATUSES)
+        if key not in days:
+            days[key] = _overdue_days(r, now, tz)
+        r["days_overdue"] = days[key]
+        r["messages"] = [_Fields(**m) for m in messages[r["assignment_id"]]]
+    return rows
+
+
+def _overdue_days(unit: dict[str, Any], now: datetime, timezone: str) -> int:
+    """Days overdue of a unit that still owes its summary; 0 once it has delivered."""
+    if unit["status"] in SETTLED_STATUSES:
+        return 0
+    return days_overdue(unit["due_at"], now, timezone)
 
 
 class _Fields(SimpleNamespace):
@@ -345,7 +342,7 @@ class _Fields(SimpleNamespace):
         return self.__dict__[key]
 
 
-def _campaign(conn: Any, slug: str) -> dict[str, Any]:
+def _campaign(conn: Connection, slug: str) -> dict[str, Any]:
     found = q.campaign_by_slug(conn, slug)
     if found is None:
         raise HTTPException(404)

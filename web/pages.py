@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from config.clock import days_overdue, format_local, format_remaining, to_utc
+from config.clock import days_overdue, format_remaining, to_utc
 from tasks.rendering import STATUS_LABELS, format_deadline, message_label
 
 HERE = Path(__file__).resolve().parent
@@ -70,7 +70,6 @@ def _environment() -> Environment:
     env.filters.update(
         short_time=short_time,
         brief_time=brief_time,
-        full_time=format_local,
         deadline=format_deadline,
         remaining=format_remaining,
         file_size=file_size,

@@ -49,8 +49,13 @@ def _dates(entries: list[object], path: Path, key: str) -> set[date]:
 
 
 def load_calendar_file(path: Path) -> tuple[int, _FileYear]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict) or not isinstance(data.get("year"), int):
+    try:
+        # Every scalar as text: the checks below name a bad date (2027-02-30) themselves,
+        # where YAML's own date resolver would crash on it.
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}
+    except yaml.YAMLError as exc:
+        raise CalendarFileError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not str(data.get("year", "")).isdigit():
         raise CalendarFileError(f"{path}: expected `year: 2027`, `holidays:` and `workdays:`")
     year = int(data["year"])
     unknown = set(data) - {"year", "holidays", "workdays"}
