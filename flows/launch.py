@@ -16,9 +16,13 @@ from tasks.assignment import (
     load_campaign_task,
     notice_states_task,
     register_campaign_task,
-    release_unconfirmed_task,
 )
-from tasks.notification import SendReport, send_batch_task, sendable_batches_task
+from tasks.notification import (
+    SendReport,
+    release_unconfirmed_task,
+    send_batch_task,
+    sendable_batches_task,
+)
 
 
 @dataclass
@@ -47,7 +51,7 @@ def launch_flow(
     registered = register_campaign_task(loaded, clock_now(now))
     released = 0
     if resend_unconfirmed:
-        released = release_unconfirmed_task(registered.campaign_id, clock_now(now))
+        released = release_unconfirmed_task(clock_now(now), registered.campaign_id, NOTICE)
     created = planned = 0
     for number, batch in enumerate(department_batches(loaded, settings.batch_size)):
         result = fan_out_task(

@@ -12,10 +12,9 @@ from config.settings import get_settings
 from tasks.monitor import (
     CampaignPlan,
     plan_reminders_task,
-    release_unconfirmed_task,
     sendable_now_task,
 )
-from tasks.notification import SendReport, send_batch_task
+from tasks.notification import SendReport, release_unconfirmed_task, send_batch_task
 from tasks.overdue import OverdueTable, publish_overdue_task
 
 

@@ -176,20 +176,12 @@ def department_batches(loaded: CampaignFile, size: int) -> list[list[dict[str, A
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
-def release_unconfirmed(campaign_id: int, now: datetime) -> int:
-    with get_engine().begin() as conn:
-        return q.release_unconfirmed(conn, campaign_id, now, NOTICE)
-
-
 def notice_states(campaign_id: int) -> dict[str, int]:
     with get_engine().connect() as conn:
         return q.count_by_state(conn, campaign_id, NOTICE)
 
 
 load_campaign_task = task(name="load-campaign-file", cache_policy=NO_CACHE)(load_campaign_file)
-release_unconfirmed_task = task(name="release-unconfirmed", cache_policy=NO_CACHE)(
-    release_unconfirmed
-)
 notice_states_task = task(name="count-notices", cache_policy=NO_CACHE)(notice_states)
 register_campaign_task = task(name="register-campaign", cache_policy=NO_CACHE)(register_campaign)
 fan_out_task = task(name="fan-out-assignments", cache_policy=NO_CACHE)(fan_out)

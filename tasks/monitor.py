@@ -138,15 +138,5 @@ def sendable_now(plans: list[CampaignPlan], now: datetime, size: int) -> list[li
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def release_unconfirmed(now: datetime) -> int:
-    """On request, after a monitor was killed mid-send: make its unconfirmed messages
-    sendable again (the coordinator has checked no other monitor is running)."""
-    with get_engine().begin() as conn:
-        return sum(q.release_unconfirmed(conn, c["id"], now) for c in q.open_campaigns(conn))
-
-
-release_unconfirmed_task = task(name="release-unconfirmed", cache_policy=NO_CACHE)(
-    release_unconfirmed
-)
 plan_reminders_task = task(name="plan-reminders", cache_policy=NO_CACHE)(plan_reminders)
 sendable_now_task = task(name="due-messages", cache_policy=NO_CACHE)(sendable_now)

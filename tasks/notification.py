@@ -186,11 +186,27 @@ def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -
     )
 
 
+def release_unconfirmed(
+    now: datetime, campaign_id: int | None = None, kind: str | None = None
+) -> int:
+    """On request, after a sender was killed mid-send: make its unconfirmed messages
+    sendable again (the coordinator has checked that no other sender is running). One
+    campaign's (a launch: its notices) or every open campaign's (the monitor)."""
+    with get_engine().begin() as conn:
+        ids = (
+            [campaign_id] if campaign_id is not None else [c["id"] for c in q.open_campaigns(conn)]
+        )
+        return sum(q.release_unconfirmed(conn, c, now, kind) for c in ids)
+
+
 def sendable_batches(campaign_id: int, kind: str, size: int) -> list[list[int]]:
     with get_engine().connect() as conn:
         ids = q.sendable_ids(conn, campaign_id, kind)
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
+release_unconfirmed_task = task(name="release-unconfirmed", cache_policy=NO_CACHE)(
+    release_unconfirmed
+)
 send_batch_task = task(name="send-batch", cache_policy=NO_CACHE)(send_batch)
 sendable_batches_task = task(name="plan-send-batches", cache_policy=NO_CACHE)(sendable_batches)
