@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # No network here but the package registries; Prefect must not try to phone home.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -20,6 +21,9 @@ from config.channels import redact
 from config.clock import ClockError, format_local, local, parse_instant
 from config.clock import now as clock_now
 from config.settings import get_settings
+
+if TYPE_CHECKING:
+    from tasks.report_delivery import ReportSent
 
 EXIT_OK, EXIT_FAILED_SENDS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -93,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--final", action="store_true", help="the final report (otherwise a progress report)"
     )
+    report.add_argument("--no-send", action="store_true", help="write the files only; send nothing")
     report.add_argument("--now", help="ISO-8601 instant to use as the current time")
     report.set_defaults(handler=_report)
 
@@ -207,7 +212,39 @@ def _monitor(args: argparse.Namespace, now: datetime | None) -> int:
     print(f"  sent {delivery.sent}, failed {len(delivery.failed)} (retried with backoff)")
     for failure in delivery.failed:
         print(f"    {failure.department_code}  {redact(failure.channel)}: {failure.reason}")
-    return EXIT_FAILED_SENDS if delivery.failed else EXIT_OK
+    failed = bool(delivery.failed)
+    for report in summary.reports:
+        print(f"  {report.slug}: the final report is due; made it:")
+        failed |= _print_report(report.files, report.sent)
+    for retry in summary.report_retries:
+        print(f"  report {retry.report_id}: delivery retried")
+        failed |= _print_report([], retry)
+    return EXIT_FAILED_SENDS if failed else EXIT_OK
+
+
+def _print_report(files: list[Path], sent: ReportSent | None) -> bool:
+    """Where the report lies and where it went; True if a delivery failed."""
+    for path in files:
+        print(f"    {path}")
+    if sent is None:
+        print("    not sent (--no-send)")
+        return False
+    if not sent.channels:
+        print("    not sent: the campaign file names no coordinator channel (coordinator.notify)")
+    elif sent.sent or sent.failed or sent.unconfirmed:
+        print(f"    sent to {sent.sent} of {sent.channels} coordinator channel(s)")
+    else:
+        print("    already sent: the same report went out before; nothing sent again")
+    for path in sent.outbox:
+        print(f"    no mail relay is set (DUBAN_SMTP_URL): written to the outbox, {path}")
+    if sent.unconfirmed:
+        print(
+            f"    {sent.unconfirmed} unconfirmed: a sender stopped mid-send; check with the "
+            "coordinator before sending again"
+        )
+    for channel, reason in sent.failed:
+        print(f"    failed {channel}: {reason} (retried by the monitor)")
+    return bool(sent.failed)
 
 
 def _serve(args: argparse.Namespace, now: datetime | None) -> int:
@@ -237,14 +274,13 @@ def _report(args: argparse.Namespace, now: datetime | None) -> int:
             which="latest" if args.latest else "accepted",
             final=args.final,
             now=now,
+            send=not args.no_send,
         )
     except OSError as exc:
         print(f"duban: cannot write the report: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"\n{'Final' if summary.final else 'Progress'} report of {summary.slug}:")
-    for path in summary.files:
-        print(f"  {path}")
-    return EXIT_OK
+    return EXIT_FAILED_SENDS if _print_report(summary.files, summary.sent) else EXIT_OK
 
 
 def _known_campaign(slug: str) -> bool:

@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 
@@ -83,6 +84,30 @@ class Requirements(Strict):
     note: str | None = None
 
 
+def _date_or_datetime(value: object) -> object:
+    """A written time is kept even at midnight: `2021-09-30T00:00` must not become the date
+    2021-09-30, which means a whole day."""
+    if isinstance(value, str) and len(value.strip()) > 10:
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                "not a date (2021-09-30) or a date and time (2021-09-30T17:00)"
+            ) from None
+    return value
+
+
+class ReportSchedule(Strict):
+    """When the final report is made by itself, unless every unit is accepted before: on a
+    given day (when office hours open) or at a given moment, else `days` working days after
+    the deadline's day."""
+
+    at: date | datetime | None = None
+    days: int = Field(default=3, ge=1, le=60)
+
+    _at_kept = field_validator("at", mode="before")(_date_or_datetime)
+
+
 class Campaign(Strict):
     slug: Annotated[str, StringConstraints(pattern=SLUG_RE)]
     title: Text
@@ -101,6 +126,7 @@ class Campaign(Strict):
     leaders: Contact | None = None  # the leadership group (领导小组), told on escalation
     office_hours: OfficeHours = Field(default_factory=OfficeHours)
     escalation: list[Rung] = Field(default_factory=lambda: list(DEFAULT_LADDER), min_length=1)
+    report: ReportSchedule = Field(default_factory=ReportSchedule)
 
     @field_validator("escalation")
     @classmethod
@@ -111,18 +137,17 @@ class Campaign(Strict):
                 raise ValueError(f"rung name {name!r} is used twice")
         return value
 
-    @field_validator("due", mode="before")
+    _due_kept = field_validator("due", mode="before")(_date_or_datetime)
+
+    @field_validator("report")
     @classmethod
-    def _time_means_datetime(cls, value: object) -> object:
-        # A written time is kept even at midnight: `2021-09-30T00:00` must not become the
-        # date 2021-09-30, which means the end of that day.
-        if isinstance(value, str) and len(value.strip()) > 10:
-            try:
-                return datetime.fromisoformat(value.strip())
-            except ValueError:
-                raise ValueError(
-                    "not a date (2021-09-30) or a date and time (2021-09-30T17:00)"
-                ) from None
+    def _report_after_due(cls, value: ReportSchedule, info: ValidationInfo) -> ReportSchedule:
+        due = info.data.get("due")
+        if value.at is None or due is None:
+            return value
+        day = value.at.date() if isinstance(value.at, datetime) else value.at
+        if day < (due.date() if isinstance(due, datetime) else due):
+            raise ValueError(f"the report day ({value.at}) comes before the deadline ({due})")
         return value
 
     @field_validator("timezone")

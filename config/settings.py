@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     upload_max_total_mb: int = Field(
         default=500, ge=1, description="All attachments of one submission together, in MiB."
     )
+    mail_attach_max_mb: int = Field(
+        default=20,
+        ge=1,
+        description=(
+            "Largest report sent as an attachment, in MiB (mail servers refuse larger ones); "
+            "a larger report is announced with where it lies."
+        ),
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -9,6 +9,7 @@ from prefect import flow
 
 from config.clock import now as clock_now
 from config.settings import get_settings
+from flows.report import ReportSummary, report_flow
 from tasks.monitor import (
     CampaignPlan,
     plan_reminders_task,
@@ -16,6 +17,8 @@ from tasks.monitor import (
 )
 from tasks.notification import SendReport, release_unconfirmed_task, send_batch_task
 from tasks.overdue import OverdueTable, publish_overdue_task
+from tasks.report_delivery import ReportSent, retry_reports_task
+from tasks.report_schedule import reports_due_task
 
 
 @dataclass
@@ -25,6 +28,8 @@ class MonitorSummary:
     delivery: SendReport = field(default_factory=SendReport)
     released: int = 0  # unconfirmed messages made sendable again on request
     overdue: list[OverdueTable] = field(default_factory=list)
+    reports: list[ReportSummary] = field(default_factory=list)  # final reports made this pass
+    report_retries: list[ReportSent] = field(default_factory=list)
 
 
 @flow(name="monitor")
@@ -38,4 +43,7 @@ def monitor_flow(now: datetime | None = None, resend_unconfirmed: bool = False) 
     for ids in sendable_now_task(plans, at, get_settings().batch_size):
         delivery.merge(send_batch_task(ids, now))
     overdue = publish_overdue_task(at)
-    return MonitorSummary(at, plans, delivery, released, overdue)
+    # The final report makes itself once every unit is accepted or its time has come.
+    reports = [report_flow(slug, final=True, now=now) for slug in reports_due_task(at)]
+    retries = retry_reports_task(at)
+    return MonitorSummary(at, plans, delivery, released, overdue, reports, retries)

@@ -1,5 +1,5 @@
 """Report: the campaign's summaries and figures collected into a Word document, an HTML page
-and a CSV, and published to Prefect as an artifact."""
+and a CSV, published to Prefect as an artifact and sent to the coordinator's channels."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from prefect import flow
 
 from config.clock import now as clock_now
 from tasks.report import Which, collect_task
+from tasks.report_delivery import ReportSent, send_report_task
 from tasks.report_files import publish_report_task, write_files_task
 
 
@@ -19,6 +20,7 @@ class ReportSummary:
     slug: str
     final: bool
     files: list[Path]
+    sent: ReportSent | None  # None: not sent, on request
 
 
 @flow(name="report")
@@ -28,10 +30,13 @@ def report_flow(
     which: Which = "accepted",
     final: bool = False,
     now: datetime | None = None,
+    send: bool = True,
 ) -> ReportSummary:
     """A report of where the campaign stands; `final` only once the campaign is done, else
-    it is marked as a progress report."""
-    report = collect_task(slug, which, final, clock_now(now))
+    it is marked as a progress report. The same report run again is not sent again."""
+    at = clock_now(now)
+    report = collect_task(slug, which, final, at)
     files = write_files_task(report, out)
     publish_report_task(report, files)
-    return ReportSummary(report.slug, report.final, files)
+    sent = send_report_task(report, files, at) if send else None
+    return ReportSummary(report.slug, report.final, files, sent)

@@ -19,11 +19,13 @@ from models.tables import (
     AssignmentStatus,
     Attachment,
     Campaign,
+    CampaignReport,
     Coordinator,
     DeliveryState,
     Department,
     LinkToken,
     Notification,
+    ReportDelivery,
     Submission,
 )
 
@@ -35,6 +37,8 @@ NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
 SUBMISSION: Table = Submission.__table__  # type: ignore[attr-defined]
 ATTACHMENT: Table = Attachment.__table__  # type: ignore[attr-defined]
 COORDINATOR: Table = Coordinator.__table__  # type: ignore[attr-defined]
+REPORT: Table = CampaignReport.__table__  # type: ignore[attr-defined]
+REPORT_DELIVERY: Table = ReportDelivery.__table__  # type: ignore[attr-defined]
 
 UNSENT = (DeliveryState.PENDING, DeliveryState.FAILED)
 MAX_ATTEMPTS = 8
@@ -416,11 +420,15 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
 
 
 def record_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
+    _mark_sent(conn, NOTIFICATION, ids, now)
+
+
+def _mark_sent(conn: Connection, table: Table, ids: Sequence[int], now: datetime) -> None:
     # Only rows this sender claimed (`sending`) are recorded: never another sender's result.
     for chunk in _chunks(ids):
         conn.execute(
-            update(NOTIFICATION)
-            .where(NOTIFICATION.c.id.in_(chunk), NOTIFICATION.c.state == DeliveryState.SENDING)
+            update(table)
+            .where(table.c.id.in_(chunk), table.c.state == DeliveryState.SENDING)
             .values(state=DeliveryState.SENT, sent_at=now, updated_at=now, last_error=None)
         )
 
@@ -431,18 +439,21 @@ BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), time
 
 
 def record_failed(conn: Connection, failures: Sequence[tuple[int, str]], now: datetime) -> None:
-    attempts = NOTIFICATION.c.attempts
+    _mark_failed(conn, NOTIFICATION, failures, now)
+
+
+def _mark_failed(
+    conn: Connection, table: Table, failures: Sequence[tuple[int, str]], now: datetime
+) -> None:
+    attempts = table.c.attempts
     retry_at = case(
         *((attempts <= n, now + wait) for n, wait in enumerate(BACKOFF[:-1], start=1)),
         else_=now + BACKOFF[-1],
     )
-    for notification_id, reason in failures:
+    for row_id, reason in failures:
         conn.execute(
-            update(NOTIFICATION)
-            .where(
-                NOTIFICATION.c.id == notification_id,
-                NOTIFICATION.c.state == DeliveryState.SENDING,
-            )
+            update(table)
+            .where(table.c.id == row_id, table.c.state == DeliveryState.SENDING)
             .values(
                 state=DeliveryState.FAILED,
                 last_error=reason[:2000],
@@ -456,10 +467,10 @@ def record_failed(conn: Connection, failures: Sequence[tuple[int, str]], now: da
 
 
 def open_campaigns(conn: Connection) -> list[dict[str, Any]]:
-    query = select(CAMPAIGN.c.id, CAMPAIGN.c.slug, CAMPAIGN.c.spec).where(
+    query = select(CAMPAIGN.c.id, CAMPAIGN.c.slug, CAMPAIGN.c.spec, CAMPAIGN.c.due_at).where(
         CAMPAIGN.c.status == "open"
     )
-    return [dict(row) for row in conn.execute(query.order_by(CAMPAIGN.c.id)).mappings()]
+    return [_utc(dict(row)) for row in conn.execute(query.order_by(CAMPAIGN.c.id)).mappings()]
 
 
 @dataclass(frozen=True)
@@ -1174,3 +1185,123 @@ def sent_messages(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
         .order_by(NOTIFICATION.c.sent_at, NOTIFICATION.c.id)
     )
     return [_utc(dict(row)) for row in conn.execute(query).mappings()]
+
+
+def record_report(conn: Connection, values: dict[str, Any]) -> tuple[int, bool]:
+    """The report's row, made if new: (id, made now). The same facts make the same row."""
+    made = _insert_new(conn, REPORT, [values])
+    query = select(REPORT.c.id).where(
+        REPORT.c.campaign_id == values["campaign_id"], REPORT.c.digest == values["digest"]
+    )
+    report_id = int(conn.execute(query).scalar_one())
+    if not made:  # the same report written again: point at the files just written
+        conn.execute(
+            update(REPORT).where(REPORT.c.id == report_id).values(document=values["document"])
+        )
+    return report_id, bool(made)
+
+
+def plan_report_deliveries(
+    conn: Connection, report_id: int, channels: Sequence[str], now: datetime
+) -> None:
+    _insert_new(
+        conn,
+        REPORT_DELIVERY,
+        [
+            {
+                "report_id": report_id,
+                "channel": c,
+                "state": DeliveryState.PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for c in channels
+        ],
+    )
+
+
+def report_deliveries(conn: Connection, report_id: int) -> list[dict[str, Any]]:
+    query = (
+        select(REPORT_DELIVERY)
+        .where(REPORT_DELIVERY.c.report_id == report_id)
+        .order_by(REPORT_DELIVERY.c.id)
+    )
+    return [_utc(dict(row)) for row in conn.execute(query).mappings()]
+
+
+def claim_report_delivery(conn: Connection, delivery_id: int, now: datetime) -> bool:
+    """Take one unsent delivery for sending; False if it went out or another sender has it."""
+    stmt = (
+        update(REPORT_DELIVERY)
+        .where(
+            REPORT_DELIVERY.c.id == delivery_id,
+            REPORT_DELIVERY.c.state.in_(UNSENT),
+            REPORT_DELIVERY.c.attempts < MAX_ATTEMPTS,
+        )
+        .values(
+            state=DeliveryState.SENDING,
+            attempts=REPORT_DELIVERY.c.attempts + 1,
+            updated_at=now,
+        )
+        .returning(REPORT_DELIVERY.c.id)
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def record_report_delivery(
+    conn: Connection, delivery_id: int, error: str | None, now: datetime
+) -> None:
+    if error is None:
+        _mark_sent(conn, REPORT_DELIVERY, [delivery_id], now)
+    else:
+        _mark_failed(conn, REPORT_DELIVERY, [(delivery_id, error)], now)
+
+
+def report_of(conn: Connection, report_id: int) -> dict[str, Any]:
+    """The report's row, with its campaign's `slug`."""
+    query = (
+        select(REPORT, CAMPAIGN.c.slug)
+        .join(CAMPAIGN, CAMPAIGN.c.id == REPORT.c.campaign_id)
+        .where(REPORT.c.id == report_id)
+    )
+    return _utc(dict(conn.execute(query).mappings().one()))
+
+
+def final_report_made(conn: Connection, campaign_id: int) -> bool:
+    query = select(REPORT.c.id).where(REPORT.c.campaign_id == campaign_id, REPORT.c.final.is_(True))
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def units_to_accept(conn: Connection, campaign_id: int) -> int:
+    """Units of the campaign file whose summary is not accepted yet."""
+    query = (
+        select(func.count())
+        .select_from(ASSIGNMENT)
+        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .where(
+            ASSIGNMENT.c.campaign_id == campaign_id,
+            ASSIGNMENT.c.status != AssignmentStatus.ACCEPTED,
+            DEPARTMENT.c.in_file.is_(True),
+        )
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def reports_to_retry(conn: Connection, now: datetime) -> list[int]:
+    """Reports of open campaigns with a delivery that failed and is past its backoff."""
+    query = (
+        select(REPORT_DELIVERY.c.report_id)
+        .join(REPORT, REPORT.c.id == REPORT_DELIVERY.c.report_id)
+        .join(CAMPAIGN, CAMPAIGN.c.id == REPORT.c.campaign_id)
+        .where(
+            CAMPAIGN.c.status == "open",
+            REPORT_DELIVERY.c.state == DeliveryState.FAILED,
+            REPORT_DELIVERY.c.attempts < MAX_ATTEMPTS,
+            REPORT_DELIVERY.c.next_attempt_at.is_(None)
+            | (REPORT_DELIVERY.c.next_attempt_at <= now),
+        )
+        .group_by(REPORT_DELIVERY.c.report_id)
+        .order_by(REPORT_DELIVERY.c.report_id)
+    )
+    return [int(i) for i in conn.execute(query).scalars()]

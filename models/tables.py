@@ -198,3 +198,41 @@ class Notification(SQLModel, table=True):
     updated_at: datetime = _utc_column()
     sent_at: datetime | None = _utc_column(nullable=True)
     note: str | None = None  # what the message must carry besides the unit's facts (a comment)
+
+
+class CampaignReport(SQLModel, table=True):
+    """A report as made. `digest` is the hash of what it says (not of when it was written), so
+    the same report made twice is one row, delivered once; a changed campaign makes a new one."""
+
+    __tablename__ = "campaignreport"
+    __table_args__ = (UniqueConstraint("campaign_id", "digest"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    digest: str = Field(max_length=64)
+    final: bool  # False: a progress report
+    which: str = Field(max_length=16)  # "accepted" or "latest" summaries
+    made_at: datetime = _utc_column()
+    document: str  # the Word file that is mailed (the HTML and CSV lie beside it)
+    document_name: str  # its name in the mail
+    subject: str  # the message, kept so that a retry sends what the first attempt did
+    body: str
+
+
+class ReportDelivery(SQLModel, table=True):
+    """The report's ledger: one row per report and coordinator channel, claimed before it is
+    sent (as `Notification`), so a report goes to each channel once."""
+
+    __tablename__ = "reportdelivery"
+    __table_args__ = (UniqueConstraint("report_id", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="campaignreport.id", index=True)
+    channel: str
+    state: str = Field(default=DeliveryState.PENDING, max_length=16)
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = _utc_column(nullable=True)
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+    sent_at: datetime | None = _utc_column(nullable=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from config.channels import email_address, relay_url
 from config.settings import get_settings
 from tasks import apprise_tls
-from tasks.outbox import write_eml
+from tasks.outbox import FileToSend, write_eml
 
 
 @dataclass(frozen=True)
@@ -70,22 +70,41 @@ def _setup() -> None:
         _ready = True
 
 
-def deliver(channel: str, title: str, body: str, outbox_name: str, outbox_folder: str) -> Delivery:
+def deliver(
+    channel: str,
+    title: str,
+    body: str,
+    outbox_name: str,
+    outbox_folder: str,
+    attach: FileToSend | None = None,
+) -> Delivery:
     """Send `body` to `channel`: an e-mail address goes to the relay, or to the outbox when no
     relay is configured; anything else is an Apprise URL."""
     address = email_address(channel)
     if address is not None:
         smtp_url = get_settings().smtp_url
         if not smtp_url:
-            path = write_eml(address, title, body, outbox_name, outbox_folder)
+            path = write_eml(address, title, body, outbox_name, outbox_folder, attach)
             return Delivery(ok=True, outbox_path=path)
-        return send_apprise(relay_url(smtp_url, address), title, body)
-    return send_apprise(channel, title, body)
+        return send_apprise(relay_url(smtp_url, address), title, body, attach)
+    return send_apprise(channel, title, body, attach)
 
 
-def send_apprise(url: str, title: str, body: str) -> Delivery:
+def takes_attachments(channel: str) -> bool:
+    """Whether a file can go with a message on this channel (e-mail and JSON webhooks can; a
+    chat bot's webhook takes text only)."""
+    if email_address(channel) is not None:
+        return True
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(channel, suppress_exceptions=True)
+    return bool(plugin is not None and plugin.attachment_support)
+
+
+def send_apprise(url: str, title: str, body: str, attach: FileToSend | None = None) -> Delivery:
     import apprise
     from apprise import NotifyFormat
+    from apprise.attachment.file import AttachFile
     from apprise.conversion import convert_between
 
     _setup()
@@ -102,7 +121,13 @@ def send_apprise(url: str, title: str, body: str) -> Delivery:
         body = convert_between(NotifyFormat.TEXT, plugin.notify_format, body)
         if plugin.title_maxlen <= 0:  # the title is blended into the body
             title = convert_between(NotifyFormat.TEXT, plugin.notify_format, title)
-        ok = bool(plugin.notify(body=body, title=title, body_format=NotifyFormat.TEXT))
+        files = None
+        if attach is not None and plugin.attachment_support:
+            files = apprise.AppriseAttachment()
+            files.add(AttachFile(str(attach.path), name=attach.name))
+        ok = bool(
+            plugin.notify(body=body, title=title, body_format=NotifyFormat.TEXT, attach=files)
+        )
     except Exception as exc:  # a plugin bug must fail this message, not the whole batch
         _log.stop()
         return Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import mimetypes
 import os
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -11,7 +13,26 @@ from config.clock import now as clock_now
 from config.settings import get_settings
 
 
-def write_eml(address: str, subject: str, body: str, name: str, folder: str) -> Path:
+@dataclass(frozen=True)
+class FileToSend:
+    """A file attached to a message, under the name the reader sees."""
+
+    path: Path
+    name: str
+
+    @property
+    def mimetype(self) -> str:
+        return mimetypes.guess_type(self.name)[0] or "application/octet-stream"
+
+
+def write_eml(
+    address: str,
+    subject: str,
+    body: str,
+    name: str,
+    folder: str,
+    attach: FileToSend | None = None,
+) -> Path:
     """Write one message atomically (a reader never sees half a file) and return its path."""
     settings = get_settings()
     message = EmailMessage()
@@ -22,6 +43,11 @@ def write_eml(address: str, subject: str, body: str, name: str, folder: str) -> 
     message["Message-ID"] = make_msgid(domain="duban.local")
     # 8bit, not base64: a coordinator can read the outbox in any text editor.
     message.set_content(body, charset="utf-8", cte="8bit")
+    if attach is not None:
+        maintype, _, subtype = attach.mimetype.partition("/")
+        message.add_attachment(
+            attach.path.read_bytes(), maintype=maintype, subtype=subtype, filename=attach.name
+        )
     target_dir = settings.outbox_dir / folder
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{name}.eml"

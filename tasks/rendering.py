@@ -21,7 +21,7 @@ class Message:
 
 
 @lru_cache(maxsize=8)
-def _template(name: str) -> Template:
+def text_template(name: str) -> Template:
     # Plain-text messages: autoescape would turn quotes in a department's duties into entities.
     env = Environment(
         loader=PackageLoader("tasks", "templates"),
@@ -76,7 +76,7 @@ def render_notice(
     """The launch notice: duties, deadline in local time with its weekday, requirements, link."""
     tz = spec["timezone"]
     sent = local(now, tz)
-    body = _template("notice.txt.j2").render(
+    body = text_template("notice.txt.j2").render(
         department=department,
         lead_office=spec.get("lead_office"),
         title=spec["title"],
@@ -108,7 +108,7 @@ def render_action(
     comment, or a new deadline for the unit."""
     tz = spec["timezone"]
     sent = local(now, tz)
-    body = _template("action.txt.j2").render(
+    body = text_template("action.txt.j2").render(
         action=action,
         department=department,
         title=spec["title"],
@@ -145,7 +145,7 @@ def render_reminder(
     tz = spec["timezone"]
     sent = local(now, tz)
     leaders = (spec.get("leaders") or {}).get("name") or "领导小组"
-    body = _template("reminder.txt.j2").render(
+    body = text_template("reminder.txt.j2").render(
         recipient=recipient,
         wording=wording,
         department=department,

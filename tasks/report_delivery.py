@@ -1,0 +1,173 @@
+"""The report sent to the coordinator's channels, once per report.
+
+A report is recorded by the digest of what it says, not of when it was written: running the
+report again over an unchanged campaign finds the row it made before, whose deliveries went
+out, and sends nothing. Each delivery is claimed before it is sent, as a department's message
+is (`tasks.notification`), so two runs at once send it once. E-mail carries the Word document;
+a channel that takes no files (a chat bot) gets the figures and where the files are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from config.channels import redact
+from config.clock import format_local
+from config.settings import get_settings
+from models import queries as q
+from models.db import get_engine
+from models.tables import DeliveryState
+from tasks.delivery import Delivery, deliver, takes_attachments
+from tasks.monitor import contacts_of
+from tasks.outbox import FileToSend
+from tasks.rendering import Message, text_template
+from tasks.report import Report
+
+# Characters Windows and mail clients refuse in a file name.
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+@dataclass
+class ReportSent:
+    report_id: int
+    new: bool  # False: the same report was made before
+    channels: int = 0
+    sent: int = 0
+    already: int = 0  # delivered by an earlier run of the same report
+    unconfirmed: int = 0  # a sender stopped mid-send; not resent blindly
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (channel, reason)
+    outbox: list[Path] = field(default_factory=list)
+
+
+def digest_of(report: Report) -> str:
+    """What the report says: every fact but the moment it was written."""
+    facts = dataclasses.asdict(report)
+    facts.pop("generated_at")
+    text = json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def kind_of(report: Report) -> str:
+    return "总结报告" if report.final else "进度报告"
+
+
+def document_name(report: Report) -> str:
+    """The attachment's name as the coordinator sees it: 大田县…活动总结报告.docx."""
+    return _UNSAFE_NAME.sub("", f"{report.title}{kind_of(report)}")[:120] + ".docx"
+
+
+def report_message(report: Report, folder: Path) -> Message:
+    spec, tz = report.spec, report.timezone
+    public = get_settings().public_url.rstrip("/")
+    body = text_template("report_mail.txt.j2").render(
+        office=(spec.get("coordinator") or {}).get("name") or spec.get("lead_office") or "",
+        title=report.title,
+        kind=kind_of(report),
+        as_of=format_local(report.generated_at, tz),
+        f=report.figures,
+        missing="、".join(u.name for u in report.missing),
+        final=report.final,
+        dashboard=f"{public}/c/{report.slug}",
+    )
+    body += f"\n报告文件（Word、网页、统计表）存于：{folder.resolve()}"
+    return Message(f"【{kind_of(report)}】{report.title}", body)
+
+
+def record_report(report: Report, files: list[Path], now: datetime) -> tuple[int, bool]:
+    """The report's row and one planned delivery per coordinator channel."""
+    document = files[0]
+    message = report_message(report, document.parent)
+    channels = contacts_of(report.spec)["coordinator"]
+    with get_engine().begin() as conn:
+        campaign = q.campaign_by_slug(conn, report.slug)
+        assert campaign is not None  # the report was collected from it
+        report_id, new = q.record_report(
+            conn,
+            {
+                "campaign_id": campaign["id"],
+                "digest": digest_of(report),
+                "final": report.final,
+                "which": report.which,
+                "made_at": now,
+                "document": str(document.resolve()),
+                "document_name": document_name(report),
+                "subject": message.title,
+                "body": message.body,
+            },
+        )
+        q.plan_report_deliveries(conn, report_id, channels, now)
+    return report_id, new
+
+
+def deliver_report(report_id: int, now: datetime, new: bool = False) -> ReportSent:
+    """Send the report's unsent deliveries, each claimed first; failures wait for a rerun or
+    the monitor's retry."""
+    engine = get_engine()
+    with engine.connect() as conn:
+        made = q.report_of(conn, report_id)
+        rows = q.report_deliveries(conn, report_id)
+    result = ReportSent(report_id, new, channels=len(rows))
+    for row in rows:
+        if row["state"] == DeliveryState.SENT:
+            result.already += 1
+            continue
+        if row["state"] == DeliveryState.SENDING:
+            result.unconfirmed += 1
+            continue
+        with engine.begin() as conn:
+            if not q.claim_report_delivery(conn, row["id"], now):
+                continue  # another run has it
+        outcome = _send(made, row["channel"], f"report-{report_id}-{row['id']}")
+        with engine.begin() as conn:
+            q.record_report_delivery(conn, row["id"], None if outcome.ok else outcome.error, now)
+        if outcome.ok:
+            result.sent += 1
+            if outcome.outbox_path is not None:
+                result.outbox.append(outcome.outbox_path)
+        else:
+            result.failed.append((redact(row["channel"]), outcome.error or "unknown error"))
+    return result
+
+
+def _send(made: dict[str, object], channel: str, name: str) -> Delivery:
+    document = Path(str(made["document"]))
+    if not document.is_file():
+        return Delivery(
+            ok=False, error=f"the report file {document} is gone; make the report again"
+        )
+    body, attach = str(made["body"]), None
+    size = document.stat().st_size
+    if size > get_settings().mail_attach_max_mb * 1024 * 1024:
+        body += f"\n报告文件较大（{size / 1024 / 1024:.1f} MB），未随信附送，请到上述位置取阅。"
+    elif takes_attachments(channel):
+        attach = FileToSend(document, str(made["document_name"]))
+        body += f"\n附件：{attach.name}"
+    try:
+        return deliver(channel, str(made["subject"]), body, name, str(made["slug"]), attach)
+    except Exception as exc:  # a broken channel fails its delivery, not the report
+        return Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
+
+
+def send_report(report: Report, files: list[Path], now: datetime) -> ReportSent:
+    report_id, new = record_report(report, files, now)
+    return deliver_report(report_id, now, new)
+
+
+def retry_reports(now: datetime) -> list[ReportSent]:
+    """The monitor's retry of report deliveries that failed and are past their backoff."""
+    with get_engine().connect() as conn:
+        ids = q.reports_to_retry(conn, now)
+    return [deliver_report(i, now) for i in ids]
+
+
+send_report_task = task(name="send-report", cache_policy=NO_CACHE)(send_report)
+retry_reports_task = task(name="retry-report-deliveries", cache_policy=NO_CACHE)(retry_reports)

@@ -1,0 +1,53 @@
+"""When the final report makes itself: once every unit is accepted, or at the campaign's report
+time (default: three working days after the deadline's day, when office hours open)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pendulum
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from config.calendars import WorkCalendar
+from config.clock import local, to_utc
+from config.ladder import OfficeHours
+from models import queries as q
+from models.db import get_engine
+
+
+def report_time(spec: dict[str, Any], due_at: datetime, calendar: WorkCalendar) -> datetime:
+    """Never before the deadline: a report day on the deadline's day waits for it to pass."""
+    tz = spec["timezone"]
+    hours = OfficeHours(**spec["office_hours"])
+    schedule = spec.get("report") or {}
+    at = schedule.get("at")
+    if at and len(at) > 10:  # a moment; without an offset, in the campaign's timezone
+        return max(to_utc(pendulum.instance(datetime.fromisoformat(at), tz=tz)), due_at)
+    if at:
+        day = calendar.on_or_after(date.fromisoformat(at))
+    else:
+        deadline_day = local(due_at, tz).date()
+        day = calendar.shift(calendar.on_or_after(deadline_day), schedule.get("days", 3))
+    opening = pendulum.datetime(
+        day.year, day.month, day.day, hours.start.hour, hours.start.minute, tz=tz
+    )
+    return max(to_utc(opening), due_at)
+
+
+def reports_due(now: datetime) -> list[str]:
+    """Open campaigns whose final report has not been made and is due now."""
+    calendar = WorkCalendar()
+    due = []
+    with get_engine().connect() as conn:
+        for campaign in q.open_campaigns(conn):
+            if q.final_report_made(conn, campaign["id"]):
+                continue
+            when = report_time(campaign["spec"], campaign["due_at"], calendar)
+            if now >= when or q.units_to_accept(conn, campaign["id"]) == 0:
+                due.append(campaign["slug"])
+    return due
+
+
+reports_due_task = task(name="reports-due", cache_policy=NO_CACHE)(reports_due)

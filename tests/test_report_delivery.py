@@ -1,0 +1,216 @@
+"""The report goes to the coordinator once per report: by mail with the Word document, by
+webhook, or to the outbox; and the monitor makes the final report by itself when it is due."""
+
+from __future__ import annotations
+
+import base64
+import io
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from docx import Document
+
+from config.campaign_file import CampaignFileError, load_campaign_file
+from config.clock import parse_instant
+from config.settings import get_settings
+from flows.launch import launch_flow
+from flows.monitor import monitor_flow
+from flows.report import report_flow
+from tasks import review
+from tests.campaigns import DATIAN, LAUNCH_DAY, dept, write_campaign
+from tests.receivers import HttpReceiver, SmtpReceiver
+from tests.test_report import SLUG, at, send_in
+
+COORDINATOR = "zlb@datian.example.cn"
+
+
+def _relay(monkeypatch: pytest.MonkeyPatch, smtp: SmtpReceiver) -> None:
+    monkeypatch.setenv("DUBAN_SMTP_URL", f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test")
+    get_settings.cache_clear()
+
+
+def _datian(tmp_path: Path, coordinator_notify: list[str]) -> Path:
+    """The 大田县 campaign file, with the coordinator reached where the test listens."""
+    data: dict[str, Any] = yaml.safe_load(DATIAN.read_text(encoding="utf-8"))
+    data["coordinator"]["notify"] = coordinator_notify
+    path = tmp_path / "datian.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _document(mail: EmailMessage) -> tuple[str, bytes]:
+    parts = [p for p in mail.iter_attachments()]
+    assert len(parts) == 1
+    return str(parts[0].get_filename()), bytes(parts[0].get_content())
+
+
+def _paragraphs(data: bytes) -> list[str]:
+    return [p.text for p in Document(io.BytesIO(data)).paragraphs]
+
+
+def test_the_report_reaches_the_coordinator_once_with_the_word_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: SmtpReceiver, http: HttpReceiver
+) -> None:
+    _relay(monkeypatch, smtp)
+    hook = http.url("ok/zlb")
+    launch_flow(path=str(_datian(tmp_path, [COORDINATOR, hook])), now=parse_instant(LAUNCH_DAY))
+    send_in("scjgj", "县市场监管局开展了质量月活动。", "2021-09-24T16:00", picture=True)
+    review.accept(review.find_unit(SLUG, "scjgj") or {}, 1, "zlb", at("2021-09-25T09:00"))
+
+    first = report_flow(SLUG, now=at("2021-09-26T10:00"))
+    again = report_flow(SLUG, now=at("2021-09-26T11:00"))  # nothing new: the same report
+
+    assert first.sent is not None and (first.sent.sent, first.sent.failed) == (2, [])
+    assert again.sent is not None and (again.sent.sent, again.sent.already) == (0, 2)
+    mails = smtp.to(COORDINATOR)
+    assert len(mails) == 1
+    mail = mails[0]
+    assert mail.subject == "【进度报告】大田县2021年“质量月”活动"
+    assert "18个参加单位中，按时报送1个，逾期报送0个，未报送17个" in mail.body
+    assert "附件：大田县2021年“质量月”活动进度报告.docx" in mail.body
+    name, data = _document(mail.message)
+    assert name == "大田县2021年“质量月”活动进度报告.docx"
+    paragraphs = _paragraphs(data)
+    assert paragraphs[0] == "大田县2021年“质量月”活动总结报告"
+    # The first run's document: the second one, the same report, was not sent.
+    assert any(p.startswith("进度报告：截至2021年9月26日") and "10:00" in p for p in paragraphs)
+    assert "县市场监管局开展了质量月活动。" in paragraphs
+
+    posts = http.to("ok/zlb")
+    assert len(posts) == 1
+    assert posts[0]["title"] == "【进度报告】大田县2021年“质量月”活动"
+    (attached,) = posts[0]["attachments"]
+    assert attached["filename"] == name
+    assert "县市场监管局开展了质量月活动。" in _paragraphs(base64.b64decode(attached["base64"]))
+
+    # New facts make a new report, sent once more; the old one is not resent.
+    send_in("gxj", "县工信局的总结。", "2021-09-27T10:00")
+    review.accept(review.find_unit(SLUG, "gxj") or {}, 1, "zlb", at("2021-09-27T11:00"))
+    for hour in ("12", "13"):
+        report_flow(SLUG, now=at(f"2021-09-27T{hour}:00"))
+    assert len(smtp.to(COORDINATOR)) == 2 and len(http.to("ok/zlb")) == 2
+    assert "按时报送2个" in smtp.to(COORDINATOR)[1].body
+
+
+def test_a_failed_delivery_is_retried_by_the_monitor_and_sent_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: SmtpReceiver, http: HttpReceiver
+) -> None:
+    _relay(monkeypatch, smtp)
+    hook = http.url("refuse/zlb")
+    launch_flow(path=str(_datian(tmp_path, [COORDINATOR, hook])), now=parse_instant(LAUNCH_DAY))
+
+    made = report_flow(SLUG, now=at("2021-09-14T10:00"))
+    assert made.sent is not None and made.sent.sent == 1
+    ((channel, reason),) = made.sent.failed
+    assert channel.startswith("json://127.0.0.1") and "500" in reason
+    assert http.to("refuse/zlb") == []
+
+    http.refusing = False
+    early = monitor_flow(now=at("2021-09-14T10:02"))  # inside the backoff: not yet
+    assert early.report_retries == [] and http.to("refuse/zlb") == []
+    retried = monitor_flow(now=at("2021-09-14T10:10"))
+    assert [(r.sent, r.already) for r in retried.report_retries] == [(1, 1)]
+    monitor_flow(now=at("2021-09-14T11:00"))
+    assert len(http.to("refuse/zlb")) == 1
+    assert len(smtp.to(COORDINATOR)) == 1
+
+
+def test_without_a_relay_the_report_goes_to_the_outbox_with_its_document(
+    duban_env: Path,
+) -> None:
+    launch_flow(path=str(DATIAN), now=parse_instant(LAUNCH_DAY))
+    made = report_flow(SLUG, now=at("2021-09-14T10:00"))
+    assert made.sent is not None and len(made.sent.outbox) == 1
+    eml = made.sent.outbox[0]
+    assert eml.parent == duban_env / "outbox" / SLUG
+    message = BytesParser(policy=default_policy).parsebytes(eml.read_bytes())
+    assert message["To"] == COORDINATOR
+    name, data = _document(message)  # type: ignore[arg-type]
+    assert name.endswith("进度报告.docx") and _paragraphs(data)[0].endswith("总结报告")
+    again = report_flow(SLUG, now=at("2021-09-14T11:00"))
+    assert again.sent is not None and again.sent.outbox == []
+    assert len(list(eml.parent.glob("report-*.eml"))) == 1
+
+
+def _small(tmp_path: Path, smtp: SmtpReceiver, **extra: Any) -> Path:
+    return write_campaign(
+        tmp_path / "small.yaml",
+        [dept(code, smtp.url(f"{code}@county.test")) for code in ("a", "b", "c")],
+        coordinator={"name": "测试县质量办", "notify": [smtp.url("office@county.test")]},
+        **extra,
+    )
+
+
+def _accept_all(codes: tuple[str, ...], when: str) -> None:
+    from tasks.attachments import Limits
+    from tasks.submission import find_unit, submit
+    from tests.test_report import token_of
+
+    limits = Limits.from_settings()
+    for code in codes:
+        submit(find_unit(token_of(code)), f"k-{code}", f"{code}局的总结。", [], limits, at(when))
+        review.accept(review.find_unit("test-campaign", code) or {}, 1, "zlb", at(when))
+
+
+def test_the_monitor_makes_the_final_report_once_every_unit_is_accepted(
+    tmp_path: Path, smtp: SmtpReceiver
+) -> None:
+    launch_flow(path=str(_small(tmp_path, smtp)), now=parse_instant(LAUNCH_DAY))
+    _accept_all(("a", "b"), "2021-09-20T10:00")
+    assert monitor_flow(now=at("2021-09-20T11:00")).reports == []  # c still owes
+    _accept_all(("c",), "2021-09-21T10:00")
+
+    made = monitor_flow(now=at("2021-09-21T11:00")).reports
+    later = monitor_flow(now=at("2021-09-22T11:00")).reports
+
+    assert [(r.slug, r.final) for r in made] == [("test-campaign", True)] and later == []
+    (mail,) = smtp.to("office@county.test")
+    assert mail.subject == "【总结报告】测试“质量月”活动"
+    assert "3个参加单位中，按时报送3个，逾期报送0个，未报送0个" in mail.body
+    name, data = _document(mail.message)
+    assert name == "测试“质量月”活动总结报告.docx"
+    assert "c局的总结。" in _paragraphs(data)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "before", "due"),
+    [
+        # Three working days after 30 September 2021: 8 and 9 October (a make-up Saturday)
+        # and 11 October, when office hours open.
+        ({}, "2021-10-11T08:29", "2021-10-11T08:30"),
+        ({"at": "2021-10-15"}, "2021-10-14T17:00", "2021-10-15T08:30"),
+        ({"at": "2021-10-15T15:00"}, "2021-10-15T14:59", "2021-10-15T15:00"),
+        ({"days": 1}, "2021-09-30T17:00", "2021-10-08T08:30"),
+        # On the deadline's day: when the deadline has passed.
+        ({"at": "2021-09-30"}, "2021-09-30T23:58", "2021-10-01T00:00"),
+    ],
+)
+def test_the_final_report_makes_itself_at_the_campaigns_report_time(
+    tmp_path: Path, smtp: SmtpReceiver, schedule: dict[str, Any], before: str, due: str
+) -> None:
+    extra = {"report": schedule} if schedule else {}
+    launch_flow(path=str(_small(tmp_path, smtp, **extra)), now=parse_instant(LAUNCH_DAY))
+    _accept_all(("a",), "2021-09-20T10:00")
+
+    assert monitor_flow(now=at(before)).reports == []
+    made = monitor_flow(now=at(due)).reports
+    assert monitor_flow(now=at(due)).reports == []
+
+    assert [r.final for r in made] == [True]
+    (mail,) = [m for m in smtp.to("office@county.test") if m.subject.startswith("【总结报告】")]
+    assert "未报送单位：b局、c局。" in mail.body
+
+
+def test_a_report_day_before_the_deadline_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = write_campaign(
+        tmp_path / "early.yaml", [dept("a", "a@county.test")], report={"at": "2021-09-01"}
+    )
+    with pytest.raises(CampaignFileError) as caught:
+        load_campaign_file(path)
+    assert str(caught.value).startswith(f"{path}:")
+    assert "report: the report day (2021-09-01) comes before the deadline" in str(caught.value)
