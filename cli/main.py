@@ -101,6 +101,17 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--now", help="ISO-8601 instant to use as the current time")
     report.set_defaults(handler=_report)
 
+    demo = sub.add_parser(
+        "demo", help="rehearse the 大田县 2021 campaign in simulated time, start to report"
+    )
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("duban-demo"),
+        help="the demo's own folder: database, outbox, reports (default: ./duban-demo)",
+    )
+    demo.set_defaults(handler=_demo)
+
     web = sub.add_parser("web", help="serve the departments' link pages and the dashboard")
     web.add_argument("--host", default="127.0.0.1", help="address to listen on")
     web.add_argument("--port", type=int, default=8000)
@@ -281,6 +292,12 @@ def _report(args: argparse.Namespace, now: datetime | None) -> int:
         return EXIT_BAD_INPUT
     print(f"\n{'Final' if summary.final else 'Progress'} report of {summary.slug}:")
     return EXIT_FAILED_SENDS if _print_report(summary.files, summary.sent) else EXIT_OK
+
+
+def _demo(args: argparse.Namespace, now: datetime | None) -> int:
+    from cli.demo import run_demo
+
+    return run_demo(args.dir)
 
 
 def _known_campaign(slug: str) -> bool:

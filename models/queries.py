@@ -1305,3 +1305,22 @@ def reports_to_retry(conn: Connection, now: datetime) -> list[int]:
         .order_by(REPORT_DELIVERY.c.report_id)
     )
     return [int(i) for i in conn.execute(query).scalars()]
+
+
+def sent_between(
+    conn: Connection, campaign_id: int, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Messages that went out in [start, end): kind, recipient and the unit's name."""
+    query = (
+        select(NOTIFICATION.c.kind, NOTIFICATION.c.recipient, DEPARTMENT.c.name)
+        .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
+        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .where(
+            NOTIFICATION.c.campaign_id == campaign_id,
+            NOTIFICATION.c.state == DeliveryState.SENT,
+            NOTIFICATION.c.sent_at >= start,
+            NOTIFICATION.c.sent_at < end,
+        )
+        .order_by(NOTIFICATION.c.id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
