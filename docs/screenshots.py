@@ -1,4 +1,4 @@
-"""Screenshots of the web pages for the docs: `docs/link-page.png` and `docs/dashboard.png`.
+"""Screenshots for the docs: `docs/link-page.png`, `docs/dashboard.png` and `docs/report.png`.
 
     .venv/bin/python -m docs.screenshots        (or .venv/bin/python docs/screenshots.py)
 
@@ -8,6 +8,7 @@ different days (`tasks.submission`), the coordinator returning one summary and a
 others (`tasks.review`), and the monitor flow at the instants its ladder fires, so the ledger
 holds real reminders. Mail goes to the outbox (no DUBAN_SMTP_URL). Then it starts `duban web`
 with DUBAN_NOW=2021-10-11T10:00:00+08:00 and photographs the pages in headless Chromium.
+The report is the final one `duban demo` makes, opened from its folder as a reader would.
 """
 
 from __future__ import annotations
@@ -97,8 +98,32 @@ def main() -> int:
         _isolate(Path(tmp))
         tokens = build_state()
         shoot(tokens[RETURNED_CODE], out_dir)
-    print(f"wrote {out_dir / 'link-page.png'} and {out_dir / 'dashboard.png'}")
+        shoot_report(Path(tmp) / "demo", out_dir)
+    print(
+        f"wrote {out_dir / 'link-page.png'}, {out_dir / 'dashboard.png'}, {out_dir / 'report.png'}"
+    )
     return 0
+
+
+def shoot_report(folder: Path, out_dir: Path) -> None:
+    """The HTML report of `duban demo`, its first screen (figures, chart, table of units)."""
+    import subprocess
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch_chromium
+
+    command = [sys.executable, "-m", "cli.main", "demo", "--dir", str(folder)]
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    (html,) = (folder / "reports" / SLUG).glob("*.html")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1500}, locale="zh-CN")
+            page.goto(html.resolve().as_uri())
+            page.screenshot(path=str(out_dir / "report.png"))
+        finally:
+            browser.close()
 
 
 def _isolate(tmp: Path) -> None:
