@@ -64,7 +64,7 @@ def test_prefect_yaml_is_valid_and_its_entrypoints_load() -> None:
 
     config = PrefectYamlModel.model_validate(yaml.safe_load((ROOT / "prefect.yaml").read_text()))
     by_name = {d.name: d for d in config.deployments}
-    assert set(by_name) == {"launch", "monitor"}
+    assert set(by_name) == {"launch", "monitor", "report"}
     monitor = by_name["monitor"]
     assert monitor.schedules and monitor.schedules[0].timezone == "Asia/Shanghai"
     assert monitor.concurrency_limit is not None
