@@ -127,6 +127,9 @@ class Campaign(Strict):
     office_hours: OfficeHours = Field(default_factory=OfficeHours)
     escalation: list[Rung] = Field(default_factory=lambda: list(DEFAULT_LADDER), min_length=1)
     report: ReportSchedule = Field(default_factory=ReportSchedule)
+    # Messages a minute to each channel of a kind (`dingtalk`, `wecombot`, `json`, …; `email`
+    # caps the office's relay), kept by every sender together (see tasks.rate_limits).
+    rate_limits: dict[str, Annotated[int, Field(ge=1, le=6000)]] = Field(default_factory=dict)
 
     @field_validator("escalation")
     @classmethod
@@ -148,6 +151,17 @@ class Campaign(Strict):
         day = value.at.date() if isinstance(value.at, datetime) else value.at
         if day < (due.date() if isinstance(due, datetime) else due):
             raise ValueError(f"the report day ({value.at}) comes before the deadline ({due})")
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _channel_kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        for kind in value:
+            if not re.fullmatch(r"[a-z][a-z0-9+.-]{0,31}", kind):
+                raise ValueError(
+                    f"{kind!r} is not a channel kind: give `email` or an Apprise scheme "
+                    "such as `dingtalk` or `json`"
+                )
         return value
 
     @field_validator("timezone")

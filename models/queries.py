@@ -1259,9 +1259,9 @@ def record_report_delivery(
 
 
 def report_of(conn: Connection, report_id: int) -> dict[str, Any]:
-    """The report's row, with its campaign's `slug`."""
+    """The report's row, with its campaign's `slug` and `spec`."""
     query = (
-        select(REPORT, CAMPAIGN.c.slug)
+        select(REPORT, CAMPAIGN.c.slug, CAMPAIGN.c.spec)
         .join(CAMPAIGN, CAMPAIGN.c.id == REPORT.c.campaign_id)
         .where(REPORT.c.id == report_id)
     )

@@ -27,6 +27,7 @@ from models import queries as q
 from models.db import get_engine
 from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
 from tasks.delivery import Delivery, deliver
+from tasks.rate_limits import cap_of
 from tasks.rendering import Message, render_action, render_notice, render_reminder, wording_of
 from tasks.tokens import derive_token, link_for, secret_key, token_hash
 
@@ -110,7 +111,8 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
             )
         message = render(item, link_for(token), clock_now(now), calendar)
         name = f"{item.department_code}-{item.kind}-{item.notification_id}"
-        return deliver(item.channel, message.title, message.body, name, item.slug)
+        cap = cap_of(item.channel, item.campaign_spec)
+        return deliver(item.channel, message.title, message.body, name, item.slug, per_minute=cap)
 
     # Senders hand results over a queue: the recording thread waits on one queue, not on
     # hundreds of futures (re-waiting on every pending future made each batch quadratic).

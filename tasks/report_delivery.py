@@ -29,6 +29,7 @@ from models.tables import DeliveryState
 from tasks.delivery import Delivery, deliver, takes_attachments
 from tasks.monitor import contacts_of
 from tasks.outbox import FileToSend
+from tasks.rate_limits import cap_of
 from tasks.rendering import Message, text_template
 from tasks.report import Report
 
@@ -152,7 +153,8 @@ def _send(made: dict[str, object], channel: str, name: str) -> Delivery:
         attach = FileToSend(document, str(made["document_name"]))
         body += f"\n附件：{attach.name}"
     try:
-        return deliver(channel, str(made["subject"]), body, name, str(made["slug"]), attach)
+        cap = cap_of(channel, made["spec"])  # type: ignore[arg-type]
+        return deliver(channel, str(made["subject"]), body, name, str(made["slug"]), attach, cap)
     except Exception as exc:  # a broken channel fails its delivery, not the report
         return Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
 

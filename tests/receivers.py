@@ -77,6 +77,7 @@ class HttpReceiver:
     def __init__(self) -> None:
         self.port = free_port()
         self.posts: list[tuple[str, dict[str, Any]]] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each post kept in `posts`
         self.slow_seconds = 3.0
         self.refusing = True
         self._lock = threading.Lock()
@@ -94,6 +95,7 @@ class HttpReceiver:
                 if code == 200 and not stalled:
                     with receiver._lock:
                         receiver.posts.append((self.path, payload))
+                        receiver.arrivals.append(time.monotonic())
                 self.send_response(code)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -1,0 +1,81 @@
+"""A campaign caps the send rate per channel, and several senders together keep to it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from config.campaign_file import CampaignFileError, load_campaign_file
+from tasks.rate_limits import cap_of, limit_name
+from tests.campaigns import LAUNCH_DAY, dept, write_campaign
+from tests.receivers import HttpReceiver
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_two_launches_at_once_keep_to_a_shared_bots_cap(
+    tmp_path: Path, http: HttpReceiver
+) -> None:
+    """Twelve units reached through one group bot capped at 60 a minute: two launch processes
+    split the notices between them, and the bot gets one a second, each unit's once."""
+    from prefect.settings import PREFECT_API_URL
+
+    bot = http.url("ok/group-bot")
+    path = write_campaign(
+        tmp_path / "capped.yaml",
+        [dept(f"d{i:02d}", bot) for i in range(12)],
+        rate_limits={"json": 60},
+    )
+    # Both processes use the test session's Prefect server, where the limit lives.
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    command = [sys.executable, "-m", "cli.main", "launch", str(path), "--now", LAUNCH_DAY]
+    runs = [
+        subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        for _ in "ab"
+    ]
+    outputs = [run.communicate(timeout=240)[0] for run in runs]
+
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    posts = http.to("ok/group-bot")
+    units = Counter(p["message"].split("：", 1)[0] for p in posts)
+    assert len(posts) == 12 and set(units.values()) == {1}
+    times = sorted(http.arrivals)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    # One slot, freed at one a second: no two messages closer than the cap allows (a little
+    # slack for the server's clock ticks), and no burst at the start.
+    assert min(gaps) > 0.8, gaps
+    assert times[-1] - times[0] > 10
+
+
+def test_caps_by_channel_kind_with_defaults_for_chat_bots() -> None:
+    spec = {"rate_limits": {"json": 30, "email": 600}}
+    assert cap_of("dingtalk://token/", spec) == 20  # DingTalk bots take about 20 a minute
+    assert cap_of("wecombot://key", spec) == 20
+    assert cap_of("json://hooks.example.cn/x", spec) == 30
+    assert cap_of("office@county.gov.cn", spec) == 600  # the relay's cap
+    assert cap_of("mailto://relay/x", {}) is None
+    assert cap_of("dingtalk://token/", {"rate_limits": {"dingtalk": 10}}) == 10
+    # A limit's name, shown in Prefect's UI, never carries the webhook's key.
+    assert "token" not in limit_name("dingtalk://token/")
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ({"DingTalk!": 20}, "'DingTalk!' is not a channel kind"),
+        ({"dingtalk": 0}, "greater than or equal to 1"),
+    ],
+)
+def test_a_bad_rate_limit_is_refused_with_its_line(
+    tmp_path: Path, limits: dict[str, int], message: str
+) -> None:
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test")], rate_limits=limits)
+    with pytest.raises(CampaignFileError) as caught:
+        load_campaign_file(path)
+    assert f"{path}:" in str(caught.value) and "rate_limits" in str(caught.value)
+    assert message in str(caught.value)
