@@ -18,9 +18,7 @@ from tests.receivers import HttpReceiver
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_two_launches_at_once_keep_to_a_shared_bots_cap(
-    tmp_path: Path, http: HttpReceiver
-) -> None:
+def test_two_launches_at_once_keep_to_a_shared_bots_cap(tmp_path: Path, http: HttpReceiver) -> None:
     """Twelve units reached through one group bot capped at 60 a minute: two launch processes
     split the notices between them, and the bot gets one a second, each unit's once."""
     from prefect.settings import PREFECT_API_URL
