@@ -481,15 +481,40 @@ class OpenAssignment:
     head_notify: list[str]
 
 
-def open_assignments(conn: Connection, campaign_id: int) -> list[OpenAssignment]:
-    """Assignments the department still owes, of departments still in the campaign file."""
+def open_deadlines(conn: Connection, campaign_id: int) -> list[tuple[datetime, int]]:
+    """The deadlines of the assignments still owed, with how many share each: the ladder's
+    rung depends on the deadline only, so the monitor decides once per deadline. Read from
+    the status index alone."""
+    query = (
+        select(ASSIGNMENT.c.due_at, func.count())
+        .where(ASSIGNMENT.c.campaign_id == campaign_id, ASSIGNMENT.c.status.in_(OPEN_STATUSES))
+        .group_by(ASSIGNMENT.c.due_at)
+        .order_by(ASSIGNMENT.c.due_at)
+    )
+    return [(to_utc(due), int(n)) for due, n in conn.execute(query)]
+
+
+def open_assignments(
+    conn: Connection, campaign_id: int, due_at: datetime, lacking: str
+) -> list[OpenAssignment]:
+    """Assignments still owed with this deadline, of departments still in the campaign file,
+    that have no message of kind `lacking` yet: only they need rows planned. (A channel added
+    to a unit after a rung went out gets the next rung, not a late copy of this one.)"""
+    planned = (
+        select(NOTIFICATION.c.id)
+        .where(NOTIFICATION.c.assignment_id == ASSIGNMENT.c.id, NOTIFICATION.c.kind == lacking)
+        .correlate(ASSIGNMENT)
+        .exists()
+    )
     query = (
         select(ASSIGNMENT.c.id, ASSIGNMENT.c.due_at, DEPARTMENT.c.notify, DEPARTMENT.c.head_notify)
         .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
         .where(
             ASSIGNMENT.c.campaign_id == campaign_id,
             ASSIGNMENT.c.status.in_(OPEN_STATUSES),
+            ASSIGNMENT.c.due_at == due_at,
             DEPARTMENT.c.in_file.is_(True),
+            ~planned,
         )
         # One order for every planner: two at once insert rows in the same order, no deadlock.
         .order_by(ASSIGNMENT.c.id)
@@ -501,16 +526,32 @@ def open_assignments(conn: Connection, campaign_id: int) -> list[OpenAssignment]
 
 
 def withdraw_stale_rungs(
-    conn: Connection, campaign_id: int, current: dict[int, str], now: datetime
+    conn: Connection, campaign_id: int, current: dict[datetime, str], now: datetime
 ) -> int:
-    """Withdraw unsent reminders that are no longer the one due: an earlier rung the monitor
-    missed, a rung of a deadline since extended, or any for a unit that has delivered."""
-    query = select(NOTIFICATION.c.id, NOTIFICATION.c.assignment_id, NOTIFICATION.c.kind).where(
-        NOTIFICATION.c.campaign_id == campaign_id,
-        _is_rung(),
-        NOTIFICATION.c.state.in_(UNSENT),
+    """Withdraw unsent reminders that are no longer the one due (`current`: the rung kind due
+    for each deadline): an earlier rung the monitor missed, a rung of a deadline since
+    extended, or any for a unit that has delivered or left the campaign file."""
+    query = (
+        select(
+            NOTIFICATION.c.id,
+            ASSIGNMENT.c.due_at,
+            ASSIGNMENT.c.status,
+            DEPARTMENT.c.in_file,
+            NOTIFICATION.c.kind,
+        )
+        .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
+        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .where(
+            NOTIFICATION.c.campaign_id == campaign_id,
+            _is_rung(),
+            NOTIFICATION.c.state.in_(UNSENT),
+        )
     )
-    stale = [i for i, a, kind in conn.execute(query) if current.get(a) != kind]
+    stale = [
+        i
+        for i, due, status, in_file, kind in conn.execute(query)
+        if not in_file or status not in OPEN_STATUSES or current.get(to_utc(due)) != kind
+    ]
     for chunk in _chunks(stale):
         conn.execute(
             update(NOTIFICATION)

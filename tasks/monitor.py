@@ -7,7 +7,6 @@ rung that applies today, not every rung it missed; those, if planned and unsent,
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -95,20 +94,16 @@ def plan_reminders(now: datetime) -> list[CampaignPlan]:
         plan.in_office_hours = True
         contacts = contacts_of(spec)
         with engine.begin() as conn:
-            assignments = q.open_assignments(conn, campaign["id"])
-            by_due: dict[datetime, list[q.OpenAssignment]] = defaultdict(list)
-            for a in assignments:
-                by_due[a.due_at].append(a)
-            current: dict[int, str] = {}
+            current: dict[datetime, str] = {}
             rows: list[dict[str, Any]] = []
-            for due_at, group in by_due.items():
+            for due_at, count in q.open_deadlines(conn, campaign["id"]):
                 rung = current_rung(spec, due_at, now, calendar)
                 if rung is None:
                     continue
-                kind = rung_kind(rung, due_at)
-                plan.by_rung[rung.name] = plan.by_rung.get(rung.name, 0) + len(group)
-                for a in group:
-                    current[a.assignment_id] = kind
+                kind = current[due_at] = rung_kind(rung, due_at)
+                plan.by_rung[rung.name] = plan.by_rung.get(rung.name, 0) + count
+                # Only units without this rung yet: a pass with nothing new reads no unit.
+                for a in q.open_assignments(conn, campaign["id"], due_at, lacking=kind):
                     rows.extend(
                         {
                             "campaign_id": campaign["id"],

@@ -252,3 +252,58 @@ def test_duban_report_writes_the_three_files_and_refuses_an_unknown_campaign(
     assert missing.returncode == 2
     assert "no campaign with slug 'no-such-campaign'" in missing.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_the_word_document_embeds_a_phone_photo_shrunk_and_upright(tmp_path: Path) -> None:
+    import hashlib
+    import io
+    import zipfile
+
+    from docx import Document
+    from docx.shared import Cm
+    from PIL import Image
+
+    from tasks.attachments import path_of
+    from tasks.report_docx import MAX_SIDE_PX, write_docx
+
+    launch_flow(path=str(DATIAN), now=parse_instant(LAUNCH_DAY))
+    # A phone photo as phones store it: 4000x3000 pixels lying on their side, with the EXIF
+    # flag (orientation 6) that tells viewers to turn it a quarter to the right.
+    photo = Image.merge("RGB", [Image.effect_noise((4000, 3000), 40) for _ in range(3)])
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=90, exif=exif)
+    data = out.getvalue()
+    assert len(data) > 3 * 1024 * 1024
+    upload = Upload("活动现场.jpg", data[:2048], len(data), io.BytesIO(data))
+    unit = find_unit(token_of("scjgj"))
+    submit(
+        unit,
+        secrets.token_hex(8),
+        "现场照片。",
+        [upload],
+        Limits.from_settings(),
+        at("2021-09-24T16:00"),
+    )
+    report = collect(SLUG, which="latest", now=at("2021-09-25T09:00"))
+    [stored] = next(u for u in report.units if u.code == "scjgj").attachments
+    original = path_of(stored["relpath"])
+
+    docx = write_docx(report, tmp_path)
+
+    # The file on disk is the one uploaded, byte for byte.
+    assert hashlib.sha256(original.read_bytes()).hexdigest() == stored["sha256"]
+    assert stored["sha256"] == hashlib.sha256(data).hexdigest()
+    # The document carries a small copy, upright: portrait, at most the cap on its long side.
+    assert docx.stat().st_size < len(data) / 5
+    with zipfile.ZipFile(docx) as package:
+        media = [
+            Image.open(io.BytesIO(package.read(n))) for n in package.namelist() if "/media/" in n
+        ]
+    [embedded] = [m for m in media if m.format == "JPEG"]  # the other one is the chart (PNG)
+    assert max(embedded.size) <= MAX_SIDE_PX and embedded.width < embedded.height
+    assert embedded.width >= MAX_SIDE_PX // 2  # still sharp when printed 12 cm wide
+    assert 0x0112 not in embedded.getexif()  # no flag left to turn it a second time
+    shape = Document(str(docx)).inline_shapes[1]
+    assert shape.width == Cm(12) and shape.height > shape.width
