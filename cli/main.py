@@ -44,11 +44,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sqlalchemy.exc import DBAPIError
 
     from config.calendars import CalendarFileError
+    from models.migrations import SchemaError
 
     try:
         return int(args.handler(args, now))
     except CalendarFileError as exc:  # every command that counts working days reads them
         print(f"duban: working calendar: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SchemaError as exc:
+        database = _db_label(get_settings().resolved_database_url())
+        print(f"duban: cannot use the database {database}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except DBAPIError as exc:
         database = _db_label(get_settings().resolved_database_url())
@@ -134,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print a JSON list of objects")
     status.add_argument("--now", help="ISO-8601 instant to use as the current time")
     status.set_defaults(handler=_status)
+
+    migrate = sub.add_parser("migrate", help="upgrade the database's schema to this version's")
+    migrate.add_argument(
+        "--sql", action="store_true", help="print the SQL it would run instead; change nothing"
+    )
+    migrate.set_defaults(handler=_migrate)
     return parser
 
 
@@ -360,6 +371,23 @@ def _coordinator_add(args: argparse.Namespace, now: datetime | None) -> int:
         return EXIT_BAD_INPUT
     what = "created" if created else "password changed (its open sessions are signed out)"
     print(f"Coordinator {args.username}: {what}")
+    return EXIT_OK
+
+
+def _migrate(args: argparse.Namespace, now: datetime | None) -> int:
+    """Every command migrates on start; this one does only that, and says what it did."""
+    from models import migrations
+
+    database = _db_label(get_settings().resolved_database_url())
+    if args.sql:  # the output is a script: what is not SQL is a comment
+        print(f"-- database: {database}")
+        done = migrations.print_sql()
+        print(f"-- schema before: {done.describe_before()}; after this SQL: {done.after}")
+        return EXIT_OK
+    print(f"database: {database}")
+    done = migrations.migrate()
+    print(f"schema before: {done.describe_before()}")
+    print(f"schema after:  {done.after}{'' if done.after != done.before else ' (unchanged)'}")
     return EXIT_OK
 
 

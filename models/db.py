@@ -1,4 +1,5 @@
-"""The engine: one per database URL per process, SQLite tuned for a single busy writer."""
+"""The engine: one per database URL per process, SQLite tuned for a single busy writer; the
+schema is brought to the newest migration when a process first makes it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlmodel import SQLModel
 
 from config.settings import get_settings
-from models import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from models import migrations
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -28,7 +28,9 @@ def normalise_url(url: str) -> str:
 
 
 def get_engine(url: str | None = None) -> Engine:
-    """The engine for `url`, default the configured database; tables are created on first use."""
+    """The engine for `url`, default the configured database. The first use in a process
+    migrates the schema to the newest revision (`models.migrations.upgrade_on_start`): one
+    query when it is there already; `SchemaError` if the database is newer than this code."""
     url = normalise_url(url or get_settings().resolved_database_url())
     with _lock:
         engine = _engines.get(url)
@@ -46,6 +48,19 @@ def dispose_engines() -> None:
 
 
 def _create(url: str) -> Engine:
+    engine = make_engine(url)
+    try:
+        migrations.upgrade_on_start(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """A new engine for `url` (default: the configured database), leaving its schema alone:
+    for migrating it. Everything else uses `get_engine`."""
+    url = normalise_url(url or get_settings().resolved_database_url())
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -57,7 +72,6 @@ def _create(url: str) -> Engine:
         engine.begin = functools.partial(_sqlite_writer, engine)  # type: ignore[method-assign]
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    SQLModel.metadata.create_all(engine)
     return engine
 
 

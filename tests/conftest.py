@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import SQLModel
+from sqlalchemy import MetaData, inspect
 
 from config.settings import get_settings
-from models.db import dispose_engines, get_engine
+from models.db import dispose_engines, make_engine
 from tests.receivers import HttpReceiver, SmtpReceiver
 
 TEST_DATABASE_URL = os.environ.get("DUBAN_TEST_DATABASE_URL")
@@ -45,12 +45,29 @@ def duban_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     get_settings.cache_clear()
     dispose_engines()
     if TEST_DATABASE_URL:
-        engine = get_engine()
-        SQLModel.metadata.drop_all(engine)
-        SQLModel.metadata.create_all(engine)
+        drop_every_table(TEST_DATABASE_URL)
+    # The schema is made by the migrations, when the test first uses the engine.
     yield data_dir
     dispose_engines()
     get_settings.cache_clear()
+
+
+def drop_every_table(url: str) -> None:
+    """An empty database: every table goes, duban's, `alembic_version` and any other."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name != "postgresql":
+                found = MetaData()
+                found.reflect(conn)
+                found.drop_all(conn)
+                return
+            names = inspect(conn).get_table_names()
+            if names:  # one statement: cheaper than reflecting every table
+                quote = conn.dialect.identifier_preparer.quote
+                conn.exec_driver_sql(f"DROP TABLE {', '.join(map(quote, names))} CASCADE")
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
