@@ -200,6 +200,9 @@ def prepare(folder: Path) -> None:
     for name in ("DUBAN_DATABASE_URL", "DUBAN_SMTP_URL", "DUBAN_NOW", "DUBAN_CALENDAR_DIR"):
         os.environ.pop(name, None)  # the embedded default; mail to the outbox, never sent
     os.environ["DUBAN_DATA_DIR"] = str(folder.resolve())
+    # Its flow runs and artifacts stay in the demo's folder, never on a production server.
+    os.environ.pop("PREFECT_API_URL", None)
+    os.environ["PREFECT_HOME"] = str((folder / "prefect").resolve())
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from config.settings import get_settings
     from models.db import dispose_engines

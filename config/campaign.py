@@ -20,9 +20,10 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
-from config.channels import channel_problem, resolve_tags
+from config.channels import channel_problem, known_kind, resolve_tags
 from config.ladder import DEFAULT_LADDER, OfficeHours, Rung
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -107,6 +108,13 @@ class ReportSchedule(Strict):
 
     _at_kept = field_validator("at", mode="before")(_date_or_datetime)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_way(cls, value: object) -> object:
+        if isinstance(value, dict) and value.get("at") is not None and "days" in value:
+            raise ValueError("give either `at` (a day or a moment) or `days`, not both")
+        return value
+
 
 class Campaign(Strict):
     slug: Annotated[str, StringConstraints(pattern=SLUG_RE)]
@@ -157,10 +165,10 @@ class Campaign(Strict):
     @classmethod
     def _channel_kinds(cls, value: dict[str, int]) -> dict[str, int]:
         for kind in value:
-            if not re.fullmatch(r"[a-z][a-z0-9+.-]{0,31}", kind):
+            if known_kind(kind) is None:
                 raise ValueError(
                     f"{kind!r} is not a channel kind: give `email` or an Apprise scheme "
-                    "such as `dingtalk` or `json`"
+                    "such as `dingtalk`, `wecombot` or `json`"
                 )
         return value
 

@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+EMAIL = "email"  # the kind of plain e-mail addresses (sent through the office's relay)
 EMAIL_RE = re.compile(r"^(?:mailto:)?([^@\s:/,;]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
 
 
@@ -65,3 +66,31 @@ def redact(entry: str) -> str:
 
     plugin = apprise.Apprise.instantiate(entry, suppress_exceptions=True)
     return str(plugin.url(privacy=True)) if plugin else entry.split("://", 1)[0] + "://***"
+
+
+@lru_cache(maxsize=1)
+def _schemes() -> dict[str, str]:
+    """Every Apprise scheme → the name of its service (`jsons` → `json`, `mailtos` → `mailto`)."""
+    from apprise.manager_plugins import NotificationManager
+
+    manager = NotificationManager()
+    names: dict[str, str] = {}
+    for scheme in manager.schemas():
+        plugin = manager[scheme]
+        name = plugin.protocol or plugin.secure_protocol
+        names[scheme] = str(name[0] if isinstance(name, (list, tuple)) else name)
+    return names
+
+
+def channel_kind(channel: str) -> str:
+    """`email` for a plain address, else the Apprise service (`dingtalk`, `json`, …), the
+    same for its plain and secure scheme."""
+    if email_address(channel) is not None:
+        return EMAIL
+    scheme = channel.split("://", 1)[0].lower()
+    return _schemes().get(scheme, scheme)
+
+
+def known_kind(key: str) -> str | None:
+    """The kind a `rate_limits` key stands for, or None if it is no channel kind."""
+    return EMAIL if key == EMAIL else _schemes().get(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
 from config.clock import now as clock_now
 from config.settings import get_settings
@@ -43,7 +43,15 @@ def monitor_flow(now: datetime | None = None, resend_unconfirmed: bool = False) 
     for ids in sendable_now_task(plans, at, get_settings().batch_size):
         delivery.merge(send_batch_task(ids, now))
     overdue = publish_overdue_task(at)
-    # The final report makes itself once every unit is accepted or its time has come.
-    reports = [report_flow(slug, final=True, now=now) for slug in reports_due_task(at)]
     retries = retry_reports_task(at)
+    # The final report makes itself once every unit is accepted or its time has come. One
+    # campaign's failure (a file that cannot be written) must not stop the others' reports,
+    # nor the next pass's reminders: it is logged, and the next pass tries again.
+    reports = []
+    for slug in reports_due_task(at):
+        state = report_flow(slug, final=True, now=now, return_state=True)
+        if state.is_completed():
+            reports.append(state.result())
+        else:
+            get_run_logger().error("the final report of %s failed: %s", slug, state.message)
     return MonitorSummary(at, plans, delivery, released, overdue, reports, retries)

@@ -306,6 +306,15 @@ def sendable_ids(conn: Connection, campaign_id: int, kind: str) -> list[int]:
     return [int(i) for i in conn.execute(query).scalars()]
 
 
+def still_unsent(conn: Connection, notification_id: int) -> bool:
+    """A lock-free look before a claim: a row another sender took is skipped without a write
+    transaction (two monitors at once otherwise queue on the write lock for every row)."""
+    query = select(NOTIFICATION.c.id).where(
+        NOTIFICATION.c.id == notification_id, NOTIFICATION.c.state.in_(UNSENT)
+    )
+    return conn.execute(query).first() is not None
+
+
 def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
     """Mark messages as being sent. Only rows still pending or failed are taken, so two
     senders racing for the same rows each get a disjoint share; and only while the unit still
@@ -1329,23 +1338,79 @@ def units_to_accept(conn: Connection, campaign_id: int) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+def _report_delivery_due(now: datetime) -> Any:
+    """Unsent and due: failed and past its backoff, or planned and left a while (its sender
+    stopped between recording the report and sending it)."""
+    row = REPORT_DELIVERY.c
+    return (row.attempts < MAX_ATTEMPTS) & (
+        (
+            (row.state == DeliveryState.FAILED)
+            & (row.next_attempt_at.is_(None) | (row.next_attempt_at <= now))
+        )
+        | ((row.state == DeliveryState.PENDING) & (row.created_at <= now - BACKOFF[0]))
+    )
+
+
 def reports_to_retry(conn: Connection, now: datetime) -> list[int]:
-    """Reports of open campaigns with a delivery that failed and is past its backoff."""
+    """Reports of open campaigns with a delivery due again (see `_report_delivery_due`)."""
     query = (
         select(REPORT_DELIVERY.c.report_id)
         .join(REPORT, REPORT.c.id == REPORT_DELIVERY.c.report_id)
         .join(CAMPAIGN, CAMPAIGN.c.id == REPORT.c.campaign_id)
-        .where(
-            CAMPAIGN.c.status == "open",
-            REPORT_DELIVERY.c.state == DeliveryState.FAILED,
-            REPORT_DELIVERY.c.attempts < MAX_ATTEMPTS,
-            REPORT_DELIVERY.c.next_attempt_at.is_(None)
-            | (REPORT_DELIVERY.c.next_attempt_at <= now),
-        )
+        .where(CAMPAIGN.c.status == "open", _report_delivery_due(now))
         .group_by(REPORT_DELIVERY.c.report_id)
         .order_by(REPORT_DELIVERY.c.report_id)
     )
     return [int(i) for i in conn.execute(query).scalars()]
+
+
+def report_deliveries_due(conn: Connection, report_id: int, now: datetime) -> set[int]:
+    query = select(REPORT_DELIVERY.c.id).where(
+        REPORT_DELIVERY.c.report_id == report_id, _report_delivery_due(now)
+    )
+    return {int(i) for i in conn.execute(query).scalars()}
+
+
+def withdraw_older_reports(
+    conn: Connection, campaign_id: int, report_id: int, now: datetime
+) -> None:
+    """A newer report supersedes the older ones' unsent deliveries: a retry never sends a
+    report that the campaign has moved past."""
+    older = select(REPORT.c.id).where(REPORT.c.campaign_id == campaign_id, REPORT.c.id != report_id)
+    conn.execute(
+        update(REPORT_DELIVERY)
+        .where(REPORT_DELIVERY.c.report_id.in_(older), REPORT_DELIVERY.c.state.in_(UNSENT))
+        .values(state=DeliveryState.WITHDRAWN, updated_at=now)
+    )
+
+
+def release_unconfirmed_reports(conn: Connection, campaign_id: int, now: datetime) -> int:
+    """`release_unconfirmed` for the campaign's report deliveries."""
+    campaign_reports = select(REPORT.c.id).where(REPORT.c.campaign_id == campaign_id)
+    stmt = (
+        update(REPORT_DELIVERY)
+        .where(
+            REPORT_DELIVERY.c.report_id.in_(campaign_reports),
+            REPORT_DELIVERY.c.state == DeliveryState.SENDING,
+        )
+        .values(
+            state=DeliveryState.FAILED,
+            last_error="unconfirmed: the sender stopped mid-send; resent on request",
+            updated_at=now,
+            next_attempt_at=None,
+        )
+        .returning(REPORT_DELIVERY.c.id)
+    )
+    return len(conn.execute(stmt).all())
+
+
+def latest_open_due(conn: Connection, campaign_id: int) -> datetime | None:
+    """The latest deadline of a unit still owing, extensions included."""
+    query = select(func.max(ASSIGNMENT.c.due_at)).where(
+        ASSIGNMENT.c.campaign_id == campaign_id, ASSIGNMENT.c.status.in_(OPEN_STATUSES)
+    )
+    latest = conn.execute(query).scalar_one_or_none()
+    return to_utc(latest) if latest is not None else None
 
 
 def sent_between(

@@ -16,7 +16,6 @@ from config.channels import email_address, relay_url
 from config.settings import get_settings
 from tasks import apprise_tls
 from tasks.outbox import FileToSend, write_eml
-from tasks.rate_limits import wait_turn
 
 
 @dataclass(frozen=True)
@@ -78,22 +77,17 @@ def deliver(
     outbox_name: str,
     outbox_folder: str,
     attach: FileToSend | None = None,
-    per_minute: int | None = None,
 ) -> Delivery:
     """Send `body` to `channel`: an e-mail address goes to the relay, or to the outbox when no
-    relay is configured; anything else is an Apprise URL. With `per_minute`, the message
-    waits for its turn under the channel's cap (the relay's, for an e-mail address)."""
+    relay is configured; anything else is an Apprise URL. (A capped channel's turn is waited
+    for before the message is claimed: see `tasks.rate_limits`.)"""
     address = email_address(channel)
     if address is not None:
         smtp_url = get_settings().smtp_url
         if not smtp_url:
             path = write_eml(address, title, body, outbox_name, outbox_folder, attach)
             return Delivery(ok=True, outbox_path=path)
-        if per_minute:
-            wait_turn(smtp_url, per_minute)
         return send_apprise(relay_url(smtp_url, address), title, body, attach)
-    if per_minute:
-        wait_turn(channel, per_minute)
     return send_apprise(channel, title, body, attach)
 
 

@@ -27,7 +27,7 @@ from models import queries as q
 from models.db import get_engine
 from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
 from tasks.delivery import Delivery, deliver
-from tasks.rate_limits import cap_of
+from tasks.rate_limits import NoTurn, cap_of, wait_turn
 from tasks.rendering import Message, render_action, render_notice, render_reminder, wording_of
 from tasks.tokens import derive_token, link_for, secret_key, token_hash
 
@@ -93,12 +93,20 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
         # Claimed one at a time, right before its send: a sender that dies leaves at most the
         # messages it had in hand unconfirmed, never the rest of its batch.
         try:
+            with engine.connect() as conn:
+                if not q.still_unsent(conn, item.notification_id):
+                    return None
+            # The channel's turn before the claim: a message never sits `sending` in a queue.
+            wait_turn(item.channel, cap_of(item.channel, item.campaign_spec))
             with engine.begin() as conn:
                 if not q.claim(conn, [item.notification_id], clock_now(now)):
                     return None  # another sender has it, it went out, or the unit delivered
         except DBAPIError as exc:
             # Not claimed, so not ours to mark failed: the next pass tries it again.
             log.warning("could not claim message %s: %s", item.notification_id, exc.orig)
+            return None
+        except NoTurn as exc:
+            log.warning("message %s waits for the next run: %s", item.notification_id, exc)
             return None
         if item.salt is None:
             return Delivery(ok=False, error="the department has no live link (revoked)")
@@ -111,8 +119,7 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
             )
         message = render(item, link_for(token), clock_now(now), calendar)
         name = f"{item.department_code}-{item.kind}-{item.notification_id}"
-        cap = cap_of(item.channel, item.campaign_spec)
-        return deliver(item.channel, message.title, message.body, name, item.slug, per_minute=cap)
+        return deliver(item.channel, message.title, message.body, name, item.slug)
 
     # Senders hand results over a queue: the recording thread waits on one queue, not on
     # hundreds of futures (re-waiting on every pending future made each batch quadratic).
@@ -198,7 +205,10 @@ def release_unconfirmed(
         ids = (
             [campaign_id] if campaign_id is not None else [c["id"] for c in q.open_campaigns(conn)]
         )
-        return sum(q.release_unconfirmed(conn, c, now, kind) for c in ids)
+        released = sum(q.release_unconfirmed(conn, c, now, kind) for c in ids)
+        if kind is None:  # the monitor: the reports it sends too
+            released += sum(q.release_unconfirmed_reports(conn, c, now) for c in ids)
+        return released
 
 
 def sendable_batches(campaign_id: int, kind: str, size: int) -> list[list[int]]:

@@ -1,10 +1,15 @@
 """Send-rate caps per channel, kept by every sender together.
 
 A DingTalk or WeCom bot takes about 20 messages a minute and answers HTTP 200 to the ones it
-drops, so a burst of reminders would be lost without an error. A cap is a Prefect global
-concurrency limit with one slot that frees itself at the capped rate: every process that
-sends (launch and monitor runs on any worker, the web app's actions) takes a slot from the
-same limit on the Prefect server before each message, so several workers together keep to it.
+drops, so a burst of reminders would be lost without an error. Where the senders share a
+Prefect server (`PREFECT_API_URL`: workers, the production setup), a cap is a Prefect global
+concurrency limit with one slot that frees itself at the capped rate: every process takes a
+slot from the same limit before each message, so several workers together keep to it. Without
+a server (one machine: `duban serve`, the web app, a command) the cap is kept within the
+process, which is then the only sender; no Prefect server is started for it.
+
+A sender waits for its turn before it claims a message: a message is never held `sending`
+while it queues, and a unit that delivers meanwhile is not chased.
 """
 
 from __future__ import annotations
@@ -12,31 +17,29 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from typing import Any
 
-from config.channels import email_address
+from config.channels import channel_kind, email_address, known_kind
+from config.settings import get_settings
 
 log = logging.getLogger("duban.rate_limits")
 
 # Messages a minute to one channel, unless the campaign file says otherwise (`rate_limits`).
 DEFAULT_PER_MINUTE: dict[str, int] = {"dingtalk": 20, "wecombot": 20}
-EMAIL = "email"  # the key of plain e-mail addresses: a cap on the office's relay
-
-_made: set[tuple[str, int]] = set()
-_lock = threading.Lock()
+WAIT_SECONDS = 900  # a turn not given in this long fails the message (retried later)
 
 
-def kind_of(channel: str) -> str:
-    """`email` for a plain address, else the Apprise scheme (`dingtalk`, `json`, …)."""
-    if email_address(channel) is not None:
-        return EMAIL
-    return channel.split("://", 1)[0].lower()
+class NoTurn(RuntimeError):
+    """The channel's turn did not come in time; the message is left for the next run."""
 
 
 def cap_of(channel: str, spec: dict[str, Any]) -> int | None:
     """Messages a minute allowed to `channel` by the campaign `spec`, or None (no cap)."""
-    caps = {**DEFAULT_PER_MINUTE, **(spec.get("rate_limits") or {})}
-    cap = caps.get(kind_of(channel))
+    caps = dict(DEFAULT_PER_MINUTE)
+    for key, value in (spec.get("rate_limits") or {}).items():
+        caps[known_kind(key) or key] = value
+    cap = caps.get(channel_kind(channel))
     return int(cap) if cap else None
 
 
@@ -45,13 +48,44 @@ def limit_name(target: str) -> str:
     return "duban-send-" + hashlib.sha256(target.encode("utf-8")).hexdigest()[:24]
 
 
-def wait_turn(target: str, per_minute: int) -> None:
-    """Block until `target` (a channel, or the relay for e-mail) may take one more message."""
+def wait_turn(channel: str, per_minute: int | None) -> None:
+    """Block until `channel` may take one more message (the relay, for an e-mail address;
+    nothing for mail written to the outbox). Raises `NoTurn` after `WAIT_SECONDS`."""
+    if not per_minute:
+        return
+    target = channel
+    if email_address(channel) is not None:
+        relay = get_settings().smtp_url
+        if not relay:
+            return  # the outbox takes any rate
+        target = relay
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():  # a Prefect server every sender talks to
+        _shared_turn(limit_name(target), per_minute)
+    else:
+        _local_turn(target, per_minute)
+
+
+_made: set[tuple[str, int]] = set()
+_lock = threading.Lock()
+
+
+def _shared_turn(name: str, per_minute: int) -> None:
     from prefect.concurrency.sync import rate_limit
 
-    name = limit_name(target)
-    _ensure(name, per_minute)
-    rate_limit(name, occupy=1, strict=True)
+    for attempt in (1, 2):
+        _ensure(name, per_minute)
+        try:
+            rate_limit(name, occupy=1, timeout_seconds=WAIT_SECONDS, strict=True)
+            return
+        except TimeoutError:
+            raise NoTurn(f"no turn under the channel's cap in {WAIT_SECONDS} s") from None
+        except Exception as exc:  # the limit was removed on the server: make it again, once
+            with _lock:
+                _made.discard((name, per_minute))
+            if attempt == 2:
+                raise NoTurn(f"the channel's rate limit is unavailable: {exc}") from exc
 
 
 def _ensure(name: str, per_minute: int) -> None:
@@ -71,3 +105,18 @@ def _ensure(name: str, per_minute: int) -> None:
                 log.debug("limit %s: %s", name, exc)
                 client.read_global_concurrency_limit_by_name(name)
         _made.add((name, per_minute))
+
+
+_next_turn: dict[str, float] = {}
+
+
+def _local_turn(target: str, per_minute: int) -> None:
+    """The same spacing within this process: each message one interval after the last."""
+    interval = 60 / per_minute
+    with _lock:
+        now = time.monotonic()
+        turn = max(now, _next_turn.get(target, now))
+        if turn - now > WAIT_SECONDS:
+            raise NoTurn(f"no turn under the channel's cap in {WAIT_SECONDS} s")
+        _next_turn[target] = turn + interval
+    time.sleep(turn - now)

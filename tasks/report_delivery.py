@@ -12,13 +12,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy.exc import DBAPIError
 
 from config.channels import redact
 from config.clock import format_local
@@ -29,7 +33,7 @@ from models.tables import DeliveryState
 from tasks.delivery import Delivery, deliver, takes_attachments
 from tasks.monitor import contacts_of
 from tasks.outbox import FileToSend
-from tasks.rate_limits import cap_of
+from tasks.rate_limits import NoTurn, cap_of, wait_turn
 from tasks.rendering import Message, text_template
 from tasks.report import Report
 
@@ -49,10 +53,18 @@ class ReportSent:
     outbox: list[Path] = field(default_factory=list)
 
 
+# What a report prints of the campaign file; the rest (channels, the ladder, rate limits)
+# changes no word of it, so changing it makes no new report.
+PRINTED = ("title", "lead_office", "document_number", "theme", "period", "coordinator")
+
+
 def digest_of(report: Report) -> str:
-    """What the report says: every fact but the moment it was written."""
+    """What the report says: every fact it prints, not the moment it was written."""
     facts = dataclasses.asdict(report)
     facts.pop("generated_at")
+    spec = report.spec
+    facts["spec"] = {k: spec.get(k) for k in PRINTED if k != "coordinator"}
+    facts["spec"]["office"] = (spec.get("coordinator") or {}).get("name")
     text = json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -75,7 +87,7 @@ def report_message(report: Report, folder: Path) -> Message:
         kind=kind_of(report),
         as_of=format_local(report.generated_at, tz),
         f=report.figures,
-        missing="、".join(u.name for u in report.missing),
+        missing=_listed([u.name for u in report.missing]),
         final=report.final,
         dashboard=f"{public}/c/{report.slug}",
     )
@@ -83,11 +95,32 @@ def report_message(report: Report, folder: Path) -> Message:
     return Message(f"【{kind_of(report)}】{report.title}", body)
 
 
+def _listed(names: list[str], shown: int = 20) -> str:
+    """A chat bot drops long messages while answering 200: name a few, count the rest."""
+    head = "、".join(names[:shown])
+    return head + (f"等{len(names)}个单位" if len(names) > shown else "")
+
+
+def _kept_copy(report: Report, document: Path, digest: str) -> Path:
+    """The document as this report made it, under its digest: the visible file is rewritten
+    by every run (a later progress report too), and a retry must attach this one."""
+    folder = get_settings().data_dir / "reports" / report.slug / "delivered"
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / f"{digest[:16]}-{'final' if report.final else 'progress'}.docx"
+    if not kept.exists():
+        tmp = kept.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(document, tmp)
+        os.replace(tmp, kept)
+    return kept
+
+
 def record_report(report: Report, files: list[Path], now: datetime) -> tuple[int, bool]:
     """The report's row and one planned delivery per coordinator channel."""
     document = files[0]
     message = report_message(report, document.parent)
     channels = contacts_of(report.spec)["coordinator"]
+    digest = digest_of(report)
+    kept = _kept_copy(report, document, digest)
     with get_engine().begin() as conn:
         campaign = q.campaign_by_slug(conn, report.slug)
         assert campaign is not None  # the report was collected from it
@@ -95,51 +128,75 @@ def record_report(report: Report, files: list[Path], now: datetime) -> tuple[int
             conn,
             {
                 "campaign_id": campaign["id"],
-                "digest": digest_of(report),
+                "digest": digest,
                 "final": report.final,
                 "which": report.which,
                 "made_at": now,
-                "document": str(document.resolve()),
+                "document": str(kept.resolve()),
                 "document_name": document_name(report),
                 "subject": message.title,
                 "body": message.body,
             },
         )
         q.plan_report_deliveries(conn, report_id, channels, now)
+        q.withdraw_older_reports(conn, campaign["id"], report_id, now)
     return report_id, new
 
 
-def deliver_report(report_id: int, now: datetime, new: bool = False) -> ReportSent:
+def deliver_report(
+    report_id: int, now: datetime, new: bool = False, retry: bool = False
+) -> ReportSent:
     """Send the report's unsent deliveries, each claimed first; failures wait for a rerun or
-    the monitor's retry."""
+    the monitor's retry (`retry`: only the deliveries due by their backoff)."""
     engine = get_engine()
     with engine.connect() as conn:
         made = q.report_of(conn, report_id)
         rows = q.report_deliveries(conn, report_id)
+        due = q.report_deliveries_due(conn, report_id, now) if retry else None
     result = ReportSent(report_id, new, channels=len(rows))
     for row in rows:
+        channel = redact(row["channel"])
         if row["state"] == DeliveryState.SENT:
             result.already += 1
-            continue
-        if row["state"] == DeliveryState.SENDING:
+        elif row["state"] == DeliveryState.SENDING:
             result.unconfirmed += 1
+        elif row["state"] == DeliveryState.WITHDRAWN:
             continue
-        with engine.begin() as conn:
-            if not q.claim_report_delivery(conn, row["id"], now):
-                continue  # another run has it
-        outcome = _send(made, row["channel"], f"report-{report_id}-{row['id']}")
-        with engine.begin() as conn:
-            q.record_report_delivery(conn, row["id"], None if outcome.ok else outcome.error, now)
-        if outcome.ok:
-            result.sent += 1
-            if outcome.outbox_path is not None:
-                result.outbox.append(outcome.outbox_path)
-        else:
-            result.failed.append((redact(row["channel"]), outcome.error or "unknown error"))
+        elif row["attempts"] >= q.MAX_ATTEMPTS:
+            result.failed.append(
+                (channel, f"gave up after {row['attempts']} attempts: {row['last_error']}")
+            )
+        elif due is None or row["id"] in due:
+            _deliver_one(made, row, now, result)
     return result
 
 
-def _send(made: dict[str, object], channel: str, name: str) -> Delivery:
+def _deliver_one(
+    made: dict[str, Any], row: dict[str, Any], now: datetime, result: ReportSent
+) -> None:
+    engine = get_engine()
+    channel = redact(row["channel"])
+    try:
+        # The channel's turn first: a delivery never sits `sending` while it queues.
+        wait_turn(row["channel"], cap_of(row["channel"], made["spec"]))
+        with engine.begin() as conn:
+            if not q.claim_report_delivery(conn, row["id"], now):
+                return  # another run has it
+    except (DBAPIError, NoTurn) as exc:  # not claimed: the monitor's retry takes it up
+        result.failed.append((channel, f"not sent yet, retried later: {exc}"))
+        return
+    outcome = _send(made, row["channel"], f"report-{made['id']}-{row['id']}")
+    with engine.begin() as conn:
+        q.record_report_delivery(conn, row["id"], None if outcome.ok else outcome.error, now)
+    if outcome.ok:
+        result.sent += 1
+        if outcome.outbox_path is not None:
+            result.outbox.append(outcome.outbox_path)
+    else:
+        result.failed.append((channel, outcome.error or "unknown error"))
+
+
+def _send(made: dict[str, Any], channel: str, name: str) -> Delivery:
     document = Path(str(made["document"]))
     if not document.is_file():
         return Delivery(
@@ -153,8 +210,7 @@ def _send(made: dict[str, object], channel: str, name: str) -> Delivery:
         attach = FileToSend(document, str(made["document_name"]))
         body += f"\n附件：{attach.name}"
     try:
-        cap = cap_of(channel, made["spec"])  # type: ignore[arg-type]
-        return deliver(channel, str(made["subject"]), body, name, str(made["slug"]), attach, cap)
+        return deliver(channel, str(made["subject"]), body, name, str(made["slug"]), attach)
     except Exception as exc:  # a broken channel fails its delivery, not the report
         return Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
 
@@ -168,7 +224,7 @@ def retry_reports(now: datetime) -> list[ReportSent]:
     """The monitor's retry of report deliveries that failed and are past their backoff."""
     with get_engine().connect() as conn:
         ids = q.reports_to_retry(conn, now)
-    return [deliver_report(i, now) for i in ids]
+    return [deliver_report(i, now, retry=True) for i in ids]
 
 
 send_report_task = task(name="send-report", cache_policy=NO_CACHE)(send_report)

@@ -3,7 +3,7 @@ time (default: three working days after the deadline's day, when office hours op
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import pendulum
@@ -11,6 +11,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from config.calendars import WorkCalendar
+from config.campaign import ReportSchedule
 from config.clock import local, to_utc
 from config.ladder import OfficeHours
 from models import queries as q
@@ -21,15 +22,18 @@ def report_time(spec: dict[str, Any], due_at: datetime, calendar: WorkCalendar) 
     """Never before the deadline: a report day on the deadline's day waits for it to pass."""
     tz = spec["timezone"]
     hours = OfficeHours(**spec["office_hours"])
-    schedule = spec.get("report") or {}
-    at = schedule.get("at")
-    if at and len(at) > 10:  # a moment; without an offset, in the campaign's timezone
-        return max(to_utc(pendulum.instance(datetime.fromisoformat(at), tz=tz)), due_at)
-    if at:
-        day = calendar.on_or_after(date.fromisoformat(at))
+    stored = dict(spec.get("report") or {})  # as validated at launch, defaults written out
+    if stored.get("at") is not None:
+        stored.pop("days", None)
+    schedule = ReportSchedule.model_validate(stored)
+    at = schedule.at
+    if isinstance(at, datetime):  # a moment; without an offset, in the campaign's timezone
+        return max(to_utc(pendulum.instance(at, tz=tz)), due_at)
+    if at is not None:
+        day = calendar.on_or_after(at)
     else:
         deadline_day = local(due_at, tz).date()
-        day = calendar.shift(calendar.on_or_after(deadline_day), schedule.get("days", 3))
+        day = calendar.shift(calendar.on_or_after(deadline_day), schedule.days)
     opening = pendulum.datetime(
         day.year, day.month, day.day, hours.start.hour, hours.start.minute, tz=tz
     )
@@ -44,7 +48,9 @@ def reports_due(now: datetime) -> list[str]:
         for campaign in q.open_campaigns(conn):
             if q.final_report_made(conn, campaign["id"]):
                 continue
-            when = report_time(campaign["spec"], campaign["due_at"], calendar)
+            # A unit's extension past the campaign's deadline moves the report with it.
+            latest = q.latest_open_due(conn, campaign["id"]) or campaign["due_at"]
+            when = report_time(campaign["spec"], max(latest, campaign["due_at"]), calendar)
             if now >= when or q.units_to_accept(conn, campaign["id"]) == 0:
                 due.append(campaign["slug"])
     return due

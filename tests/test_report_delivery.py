@@ -185,7 +185,7 @@ def test_the_monitor_makes_the_final_report_once_every_unit_is_accepted(
         ({}, "2021-10-11T08:29", "2021-10-11T08:30"),
         ({"at": "2021-10-15"}, "2021-10-14T17:00", "2021-10-15T08:30"),
         ({"at": "2021-10-15T15:00"}, "2021-10-15T14:59", "2021-10-15T15:00"),
-        ({"days": 1}, "2021-09-30T17:00", "2021-10-08T08:30"),
+        ({"days": 1}, "2021-10-07T17:00", "2021-10-08T08:30"),  # not in the holiday
         # On the deadline's day: when the deadline has passed.
         ({"at": "2021-09-30"}, "2021-09-30T23:58", "2021-10-01T00:00"),
     ],
@@ -214,3 +214,35 @@ def test_a_report_day_before_the_deadline_is_refused_with_its_line(tmp_path: Pat
         load_campaign_file(path)
     assert str(caught.value).startswith(f"{path}:")
     assert "report: the report day (2021-09-01) comes before the deadline" in str(caught.value)
+
+
+def test_a_delivery_left_planned_by_a_stopped_sender_is_sent_later_and_one_given_up_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: SmtpReceiver
+) -> None:
+    from sqlalchemy import text
+
+    from models.db import get_engine
+    from tasks.report import collect
+    from tasks.report_delivery import record_report
+    from tasks.report_files import write_files
+
+    _relay(monkeypatch, smtp)
+    launch_flow(path=str(_datian(tmp_path, [COORDINATOR])), now=parse_instant(LAUNCH_DAY))
+    # The report recorded, then the sender stopped before sending it.
+    made_at = at("2021-09-14T10:00")
+    report = collect(SLUG, now=made_at)
+    record_report(report, write_files(report), made_at)
+
+    soon = monitor_flow(now=at("2021-09-14T10:02"))  # it may still be on its way
+    later = monitor_flow(now=at("2021-09-14T10:10"))
+
+    assert soon.report_retries == [] and [r.sent for r in later.report_retries] == [1]
+    (mail,) = smtp.to(COORDINATOR)
+    assert mail.subject == "【进度报告】大田县2021年“质量月”活动"
+
+    with get_engine().begin() as conn:
+        conn.execute(text("UPDATE reportdelivery SET state = 'failed', attempts = 8"))
+    again = report_flow(SLUG, now=at("2021-09-14T11:00"))
+    assert again.sent is not None and again.sent.sent == 0
+    ((_, reason),) = again.sent.failed
+    assert reason.startswith("gave up after 8 attempts")
