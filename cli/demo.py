@@ -203,6 +203,9 @@ def prepare(folder: Path) -> None:
     # Its flow runs and artifacts stay in the demo's folder, never on a production server.
     os.environ.pop("PREFECT_API_URL", None)
     os.environ["PREFECT_HOME"] = str((folder / "prefect").resolve())
+    # Its own Prefect server starts with the first flow; a busy machine needs longer than
+    # Prefect's default wait for it.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from config.settings import get_settings
     from models.db import dispose_engines
