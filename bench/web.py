@@ -1,7 +1,8 @@
 """Web benchmark: the coordinator's dashboard and the departments' submissions, 50,000 units.
 
     .venv/bin/python -m bench.web [--units 50000] [--database-url URL] [--workers N [N ...]]
-                                  [--duration S] [--submissions N] [--clients N] [--keep]
+                                  [--duration S] [--connections N [N ...]] [--submissions N]
+                                  [--clients N] [--json PATH] [--keep]
 
 One campaign of 50,000 units is launched with the launch's own code (planning only, no notices
 sent), then brought to where a campaign stands two weeks after its deadline, through the real
@@ -11,16 +12,17 @@ submitted on time or late, some accepted, some returned, some deadlines extended
 
 Then, for each `--workers` count, `duban web` runs as its own process with DUBAN_NOW set after
 the deadline, and is measured from other processes on loopback:
-- dashboard: the first page of overdue units and the default first page, with wrk (8
-  connections for `--duration` seconds after a warm-up): p50, p95, requests per second and
-  responses other than 2xx;
+- dashboard: the first page of overdue units and the default first page, with wrk at each
+  `--connections` count (default 2 and 8) for `--duration` seconds after a warm-up: p50, p95,
+  requests per second, the server's CPU seconds per request, and responses other than 2xx;
 - submissions: `--clients` concurrent clients, each opening a distinct unit's link page for
   its form key, then posting a summary and a 1 MiB JPEG. Afterwards every POST is checked in
   the database and on disk: one submission, one attachment, the file's size and SHA-256;
 - peak memory of the server (VmHWM of each of its processes).
 
 The naive baseline builds the same overdue page in this process by loading all units and
-filtering, sorting and counting them in Python.
+filtering, sorting and counting them in Python. `--json PATH` writes every figure with its
+target, the baseline and the server's peak memory.
 """
 
 from __future__ import annotations
@@ -662,7 +664,7 @@ def page_build_times(campaign_id: int, repeats: int, mode: str) -> tuple[list[fl
         for _ in range(repeats):
             loaded.clear()
             start = time.perf_counter()
-            response = dashboard.campaign(
+            response = dashboard.campaign_page(
                 Request(scope), SLUG, session, status="overdue", sort="due", order="asc", page=1
             )
             times.append(time.perf_counter() - start)
@@ -687,15 +689,44 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(int(len(ordered) * p / 100), len(ordered) - 1)]
 
 
+@dataclass
+class Figure:
+    """One figure the bench prints: a row of its table, and an entry of `--json`."""
+
+    measure: str
+    shown: str  # the value as the table shows it
+    value: float | None = None
+    unit: str = ""
+    target: str = ""
+    met: bool | None = None
+    workers: int | None = None  # whose server's peak memory goes with it
+    dashboard: bool = False  # compared with the naive baseline
+    table: bool = True  # False: in `--json` only; the table shows it in a combined row
+    json: bool = True  # False: the table's combined row of figures `--json` lists one by one
+
+    def row(self) -> tuple[str, str, str]:
+        return self.measure, self.shown, self.target + ("  MISSED" if self.met is False else "")
+
+
+NAIVE = "naive: every unit loaded and sorted in Python"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=50_000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--connections",
+        type=int,
+        nargs="+",
+        default=[2, 8],
+        help="wrk's concurrent connections: each page is measured at each",
+    )
     parser.add_argument("--submissions", type=int, default=400, help="POSTs per server")
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temp data folder")
     args = parser.parse_args()
 
@@ -730,7 +761,8 @@ def main() -> None:
         script = work / "count.lua"
         script.write_text(WRK_SCRIPT, encoding="utf-8")
         env = {**os.environ, "DUBAN_NOW": parse_instant(NOW, TZ).isoformat()}
-        rows: list[tuple[str, str, str]] = []
+        figures: list[Figure] = []
+        peaks: dict[int, float] = {}
         taken: set[int] = set()
         failures: list[str] = []
         for workers in args.workers:
@@ -738,83 +770,25 @@ def main() -> None:
             try:
                 server.wait_ready()
                 cookie = log_in(server.base)
-                label = f"{workers} worker{'s' if workers > 1 else ''}"
-                pages = [
-                    ("overdue, first page", f"{server.base}/c/{SLUG}?status=overdue"),
-                    ("default, first page", f"{server.base}/c/{SLUG}"),
-                ]
-                # Several workers share one listening socket, and a kept-alive connection
-                # stays with the worker that accepted it: with 8 connections one worker often
-                # gets nearly all of them. A new connection per request spreads the load.
-                modes = [False, True] if workers > 1 else [False]
-                for (name, page_url), close in itertools.product(pages, modes):
-                    check_page(page_url, cookie, 50)
-                    wrk(page_url, cookie, 3, script, args.connections, close)  # warm-up
-                    before = server.cpu_seconds()
-                    r = wrk(page_url, cookie, args.duration, script, args.connections, close)
-                    spent = [t - before.get(pid, 0.0) for pid, t in server.cpu_seconds().items()]
-                    r["worker_cpu_s"] = [round(t, 1) for t in spent]
-                    r["load_1min"] = round(os.getloadavg()[0], 1)
-                    how = "new connection each request" if close else "kept-alive connections"
-                    print(f"  {label}, dashboard {name}, {how}: {json.dumps(r)}", flush=True)
-                    ok = r["p95_us"] / 1000 < PAGE_TARGET_MS and r["per_s"] >= RATE_TARGET
-                    ok = ok and r["non2xx"] == 0 and r["socket_errors"] == 0
-                    share = (
-                        f"; busiest worker {max(spent) / (sum(spent) or 1):.0%} of the CPU"
-                        if workers > 1
-                        else ""
-                    )
-                    rows.append(
-                        (
-                            f"dashboard {name}, {label}"
-                            + (", new connection per request" if close else ""),
-                            f"p50 {r['p50_us'] / 1000:.0f} / p95 {r['p95_us'] / 1000:.0f} ms, "
-                            f"{r['per_s']:.0f} req/s, non-2xx {r['non2xx']}, "
-                            f"socket errors {r['socket_errors']}{share}",
-                            f"p95 < {PAGE_TARGET_MS:.0f} ms, >= {RATE_TARGET:.0f} req/s, 0"
-                            + ("" if ok else "  MISSED"),
-                        )
-                    )
+                figures += measure_dashboard(server, cookie, script, args)
                 units = open_units(seeded.campaign_id, args.submissions, taken)
                 taken.update(a for a, _ in units)
                 posted, wall = run_submissions(server.base, units, args.clients, len(taken))
                 problems = verify(posted)
                 failures += problems
-                good = sum(1 for p in posted if p.post_status == 303 and not p.error)
-                statuses = Counter(p.post_status for p in posted)
-                post_times = [p.post_s for p in posted if p.post_s]
-                get_times = [p.get_s for p in posted if p.get_s]
-                rows.append(
-                    (
-                        f"submissions with a 1 MiB JPEG, {label}",
-                        f"{good / wall:.1f} per s ({good}/{len(posted)} in {wall:.1f} s, "
-                        f"{args.clients} clients, each GET + POST)",
-                        "",
-                    )
-                )
-                rows.append(
-                    (
-                        f"submission POST latency, {label}: p50 / p95",
-                        f"{_ms(statistics.median(post_times))} / {_ms(_pct(post_times, 95))} "
-                        f"(link page GET p50 {_ms(statistics.median(get_times))})",
-                        "",
-                    )
-                )
-                rows.append(
-                    (
-                        f"submissions verified in the database and on disk, {label}",
-                        f"{len(posted) - len(problems)}/{len(posted)} "
-                        f"(responses {dict(sorted(statuses.items()))})",
-                        "all: none lost or failed",
-                    )
-                )
+                figures += submission_figures(posted, wall, problems, workers, args.clients)
                 rss, supervisor = server.peak_rss_mb()
-                rows.append(
-                    (
-                        f"server peak RSS (VmHWM), {label}",
+                peaks[workers] = rss
+                figures.append(
+                    Figure(
+                        f"server peak RSS (VmHWM), {_workers(workers)}",
                         f"{rss:.0f} MB"
                         + (f" (+ supervisor {supervisor:.0f} MB)" if supervisor else ""),
-                        "",
+                        rss,
+                        "MB",
+                        "under 500 MB",
+                        rss < 500,
+                        workers,
                     )
                 )
             finally:
@@ -825,22 +799,29 @@ def main() -> None:
         naive, naive_page = page_build_times(seeded.campaign_id, 5, "naive")
         if naive_page != page:
             failures.append("the naive overdue page differs from the dashboard's")
-        base = statistics.median(served)
-        rows.append(("overdue page built in-process, as served (median)", _ms(base), ""))
-        rows.append(
-            (
+        base, naive_ms = statistics.median(served), statistics.median(naive) * 1000
+        figures += [
+            Figure(
+                "overdue page built in-process, as served (median)",
+                _ms(base),
+                base * 1000,
+                "ms per page",
+                dashboard=True,
+            ),
+            Figure(
                 "overdue page built in-process, units counted afresh (median)",
                 _ms(statistics.median(recount)),
-                "",
-            )
-        )
-        rows.append(
-            (
+                statistics.median(recount) * 1000,
+                "ms per page",
+            ),
+            Figure(
                 "naive baseline: all units loaded, sorted in Python (median)",
-                f"{_ms(statistics.median(naive))} ({statistics.median(naive) / base:.0f}x)",
-                "",
-            )
-        )
+                f"{naive_ms:.1f} ms ({naive_ms / 1000 / base:.0f}x)",
+                naive_ms,
+                "ms per page",
+            ),
+        ]
+        rows = [f.row() for f in figures if f.table]
         width = max(len(r[0]) for r in rows)
         print()
         print(
@@ -850,6 +831,9 @@ def main() -> None:
         print(f"  {'measure':{width}}  {'value':60}  target")
         for measure, value, target in rows:
             print(f"  {measure:{width}}  {value:60}  {target}")
+        if args.json:
+            write_json(args.json, db, args.units, figures, peaks, naive_ms)
+            print(f"\nresults written to {args.json}")
         if failures:
             print(f"\n{len(failures)} problem(s):")
             for problem in failures[:20]:
@@ -858,6 +842,183 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _workers(n: int) -> str:
+    return f"{n} worker{'s' if n > 1 else ''}"
+
+
+def measure_dashboard(
+    server: Server, cookie: str, script: Path, args: argparse.Namespace
+) -> list[Figure]:
+    """wrk against the two pages at each number of connections: latency, throughput, errors,
+    and the server's CPU time per request (the cost of a page, whatever the load)."""
+    workers = server.workers
+    label = _workers(workers)
+    pages = [
+        ("overdue first page", f"{server.base}/c/{SLUG}?status=overdue"),
+        ("default first page", f"{server.base}/c/{SLUG}"),
+    ]
+    # Several workers share one listening socket, and a kept-alive connection stays with the
+    # worker that accepted it: with 8 connections one worker often gets nearly all of them.
+    # A new connection per request spreads the load.
+    modes = [False, True] if workers > 1 else [False]
+    figures = []
+    for (name, page_url), close in itertools.product(pages, modes):
+        check_page(page_url, cookie, 50)
+        for connections in args.connections:
+            wrk(page_url, cookie, 3, script, connections, close)  # warm-up
+            before = server.cpu_seconds()
+            r = wrk(page_url, cookie, args.duration, script, connections, close)
+            spent = [t - before.get(pid, 0.0) for pid, t in server.cpu_seconds().items()]
+            r["worker_cpu_s"] = [round(t, 2) for t in spent]
+            r["load_1min"] = round(os.getloadavg()[0], 1)
+            how = "new connection each request" if close else "kept-alive connections"
+            print(
+                f"  {label}, dashboard {name}, {connections} connections, {how}: {json.dumps(r)}",
+                flush=True,
+            )
+            what = f"dashboard {name}, {connections} connections, {label}" + (
+                ", new connection per request" if close else ""
+            )
+            p50, p95 = r["p50_us"] / 1000, r["p95_us"] / 1000
+            cpu_ms = sum(spent) * 1000 / max(r["requests"], 1)
+            share = (
+                f"; busiest worker {max(spent) / (sum(spent) or 1):.0%} of the CPU"
+                if workers > 1
+                else ""
+            )
+            errors = r["non2xx"] + r["socket_errors"]
+            ok = p95 < PAGE_TARGET_MS and r["per_s"] >= RATE_TARGET and errors == 0
+            figures.append(
+                Figure(
+                    what,
+                    f"p50 {p50:.0f} / p95 {p95:.0f} ms, {r['per_s']:.0f} req/s, "
+                    f"CPU {cpu_ms:.1f} ms/req, non-2xx {r['non2xx']}, "
+                    f"socket errors {r['socket_errors']}{share}",
+                    target=f"p95 < {PAGE_TARGET_MS:.0f} ms, >= {RATE_TARGET:.0f} req/s, 0",
+                    met=ok,
+                    table=True,
+                    json=False,
+                )
+            )
+            figures += [
+                Figure(
+                    f"{what}: p50",
+                    f"{p50:.1f} ms",
+                    round(p50, 1),
+                    "ms p50",
+                    workers=workers,
+                    dashboard=True,
+                    table=False,
+                ),
+                Figure(
+                    f"{what}: p95",
+                    f"{p95:.1f} ms",
+                    round(p95, 1),
+                    "ms p95",
+                    f"p95 under {PAGE_TARGET_MS:.0f} ms",
+                    p95 < PAGE_TARGET_MS,
+                    workers,
+                    dashboard=True,
+                    table=False,
+                ),
+                Figure(
+                    f"{what}: requests per second",
+                    f"{r['per_s']:.0f} req/s",
+                    round(r["per_s"], 1),
+                    "req/s",
+                    f"at least {RATE_TARGET:.0f} req/s",
+                    r["per_s"] >= RATE_TARGET,
+                    workers,
+                    table=False,
+                ),
+                Figure(
+                    f"{what}: server CPU per request",
+                    f"{cpu_ms:.1f} ms ({sum(spent):.1f} s for {r['requests']}{share})",
+                    round(cpu_ms, 2),
+                    "ms CPU per request",
+                    workers=workers,
+                    table=False,
+                ),
+                Figure(
+                    f"{what}: non-2xx responses and socket errors",
+                    f"{r['non2xx']} non-2xx, {r['socket_errors']} socket errors",
+                    errors,
+                    "responses",
+                    "0",
+                    errors == 0,
+                    workers,
+                    table=False,
+                ),
+            ]
+    return figures
+
+
+def submission_figures(
+    posted: list[Posted], wall: float, problems: list[str], workers: int, clients: int
+) -> list[Figure]:
+    label = _workers(workers)
+    good = sum(1 for p in posted if p.post_status == 303 and not p.error)
+    statuses = Counter(p.post_status for p in posted)
+    post_times = [p.post_s for p in posted if p.post_s]
+    get_times = [p.get_s for p in posted if p.get_s]
+    verified = len(posted) - len(problems)
+    return [
+        Figure(
+            f"submissions with a 1 MiB JPEG, {label}",
+            f"{good / wall:.1f} per s ({good}/{len(posted)} in {wall:.1f} s, "
+            f"{clients} clients, each GET + POST)",
+            round(good / wall, 1),
+            "submissions per second",
+            workers=workers,
+        ),
+        Figure(
+            f"submission POST latency, {label}: p95",
+            f"p50 {_ms(statistics.median(post_times))} / p95 {_ms(_pct(post_times, 95))} "
+            f"(link page GET p50 {_ms(statistics.median(get_times))})",
+            round(_pct(post_times, 95) * 1000, 1),
+            "ms p95",
+            workers=workers,
+        ),
+        Figure(
+            f"submissions verified in the database and on disk, {label}",
+            f"{verified}/{len(posted)} (responses {dict(sorted(statuses.items()))})",
+            verified,
+            f"of {len(posted)} submissions",
+            "all: none lost or failed",
+            verified == len(posted) and not problems,
+            workers,
+        ),
+    ]
+
+
+def write_json(
+    path: Path,
+    db: str,
+    units: int,
+    figures: list[Figure],
+    peaks: dict[int, float],
+    naive_ms: float,
+) -> None:
+    """The figures as `{"bench": "web", "database", "units", "results": [...]}`: each with
+    its target and whether it was met, the naive baseline of the same run beside every
+    dashboard figure, and the peak memory of the server that gave it."""
+    results = []
+    for f in figures:
+        if not f.json:
+            continue
+        value = round(f.value, 2) if isinstance(f.value, float) else f.value
+        entry: dict[str, Any] = {"measure": f.measure, "value": value, "unit": f.unit}
+        if f.target:
+            entry.update(target=f.target, met=f.met)
+        if f.dashboard:
+            entry["baseline"] = {"name": NAIVE, "value": round(naive_ms, 1), "unit": "ms per page"}
+        if f.workers in peaks:
+            entry["peak_mb"] = round(peaks[f.workers])
+        results.append(entry)
+    out = {"bench": "web", "database": db, "units": units, "results": results}
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -3,16 +3,35 @@ several of them in one transaction; all of them work on SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, case, func, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    null,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from config.clock import to_utc
 from models.tables import (
+    NOTICE,
     OPEN_STATUSES,
     SETTLED_STATUSES,
     Assignment,
@@ -62,6 +81,102 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> i
     return len(conn.execute(stmt, rows).all())
 
 
+def _insert_new_batch(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    constants: dict[str, Any] | None = None,
+) -> int:
+    """`_insert_new` for the large batches of a launch: one `INSERT … SELECT FROM` a JSON
+    document `ON CONFLICT DO NOTHING` (see `_recordset`), whose row count is exact.
+    `constants` are columns with one value for every row."""
+    if not rows:
+        return 0
+    source = _recordset(conn, table, rows, constants)
+    if source is None:
+        return _insert_new(conn, table, [{**(constants or {}), **r} for r in rows])
+    names, select_rows, params = source
+    stmt = _insert(conn, table).from_select(names, select_rows).on_conflict_do_nothing()
+    stmt = stmt.execution_options(preserve_rowcount=True)
+    return int(conn.execute(stmt, params).rowcount)
+
+
+def _recordset(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    constants: dict[str, Any] | None = None,
+) -> tuple[list[str], Any, dict[str, Any]] | None:
+    """A batch of rows as one SELECT over one JSON document, for `INSERT … SELECT`:
+    `json_to_recordset` on PostgreSQL, `json_each` on SQLite. A 500-row batch is then a
+    short statement with a few parameters, compiled and parsed once per process, and its
+    rows are serialised by the json module's C encoder. (As a multi-row VALUES list,
+    SQLAlchemy's insertmanyvalues, it is 4,500 parameters: psycopg parsed that statement
+    afresh for every batch, which cost more than the database's own work, and SQLAlchemy
+    converts every value in Python.) A column with one value for every row is sent once, as
+    a parameter of its own. Returns the column names, the SELECT and its parameters; None
+    when the rows do not fit (not all alike in their columns, or on SQLite a timestamp that
+    differs from row to row, which SQLAlchemy stores in a format of its own)."""
+    first = rows[0]
+    keys = first.keys()
+    if any(r.keys() != keys for r in rows):
+        return None
+    constants = dict(constants or {})
+    for name, value in first.items():
+        if name not in constants and all(r[name] == value for r in rows):
+            constants[name] = value
+    if all(name in constants for name in first):  # one row, or all alike: keep one column
+        del constants[next(iter(first))]
+    varying = [name for name in first if name not in constants]
+    postgres = conn.dialect.name == "postgresql"
+    if not postgres and any(isinstance(table.c[n].type, DateTime) for n in varying):
+        return None
+    names: list[str] = [*constants, *varying]
+    params: dict[str, Any] = {}
+    exprs: list[Any] = []
+    for i, (name, value) in enumerate(constants.items()):
+        col = table.c[name]
+        params[f"k{i}"] = value
+        value_of = bindparam(f"k{i}", type_=col.type)
+        # On SQLite a CAST to a column's type would change the value (DATETIME is NUMERIC).
+        exprs.append(cast(value_of, col.type) if postgres else value_of)
+    params["rows"] = json.dumps(
+        [{name: r[name] for name in varying} for r in rows], default=_json_default
+    )
+    document = bindparam("rows", type_=Text)
+    if postgres:
+        recordset = (
+            func.json_to_recordset(cast(document, JSON))
+            .table_valued(*(column(name, table.c[name].type) for name in varying))
+            .render_derived(name="u", with_types=True)
+        )
+        exprs.extend(recordset.c[name] for name in varying)
+    else:
+        recordset = func.json_each(document).table_valued("value")
+        exprs.extend(func.json_extract(recordset.c.value, f"$.{name}") for name in varying)
+    # WHERE true: SQLite would read the ON of ON CONFLICT as a join's otherwise.
+    return names, select(*exprs).select_from(recordset).where(true()), params
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _in(conn: Connection, col: Any, values: Sequence[int]) -> Iterable[ColumnElement[bool]]:
+    """`column IN values` in as few statements as each database takes: one `= ANY(array)`
+    on PostgreSQL (one parameter, so one statement text whatever the count); chunks of IN
+    lists on SQLite."""
+    if conn.dialect.name == "postgresql":
+        if values:
+            array = postgresql.ARRAY(col.type)
+            yield col == any_(cast(bindparam("ids", list(values), type_=array), array))
+        return
+    for chunk in _chunks(values):
+        yield col.in_(chunk)
+
+
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -107,17 +222,32 @@ def upsert_departments(conn: Connection, rows: list[dict[str, Any]]) -> dict[str
     if not rows:
         return {}
     stmt = _insert(conn, DEPARTMENT)
+    params: Any = rows
+    source = _recordset(conn, DEPARTMENT, rows)
+    if source is not None:
+        names, select_rows, params = source
+        stmt = stmt.from_select(names, select_rows)
     kept = DEPARTMENT.c.reassigned_at.is_not(None)
     set_ = {k: stmt.excluded[k] for k in ("name", "duties", "head_notify", "in_file")}
     for k in ("person", "phone", "notify"):
         set_[k] = case((kept, DEPARTMENT.c[k]), else_=stmt.excluded[k])
     stmt = stmt.on_conflict_do_update(index_elements=["campaign_id", "code"], set_=set_)
+    # The addresses come back only where they may differ from the file's, a reassigned
+    # unit's (as text: decoding 500 JSON values per batch that the file gave cost more).
     stmt = stmt.returning(
-        DEPARTMENT.c.code, DEPARTMENT.c.id, DEPARTMENT.c.notify, DEPARTMENT.c.reassigned_at
+        DEPARTMENT.c.code,
+        DEPARTMENT.c.id,
+        DEPARTMENT.c.reassigned_at,
+        case((kept, cast(DEPARTMENT.c.notify, Text)), else_=null()),
     )
+    sent = {r["code"]: r["notify"] for r in rows}
     return {
-        code: Placed(int(i), list(notify), reassigned is not None)
-        for code, i, notify, reassigned in conn.execute(stmt, rows)
+        code: Placed(
+            int(i),
+            list(sent[code] if reassigned is None else json.loads(current)),
+            reassigned is not None,
+        )
+        for code, i, reassigned, current in conn.execute(stmt, params)
     }
 
 
@@ -174,29 +304,36 @@ def insert_assignments(
     department_ids: Sequence[int],
     due_at: datetime,
     now: datetime,
-) -> int:
-    """One assignment per department; existing ones are left as they are. Returns new ones."""
-    rows = [
-        {
-            "campaign_id": campaign_id,
-            "department_id": d,
-            "status": AssignmentStatus.ASSIGNED,
-            "due_at": due_at,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for d in department_ids
-    ]
-    return _insert_new(conn, ASSIGNMENT, rows)
+) -> dict[int, int]:
+    """One assignment per department; existing ones are left as they are. Returns the new
+    ones, department_id -> assignment_id."""
+    if not department_ids:
+        return {}
+    constants = {
+        "campaign_id": campaign_id,
+        "status": AssignmentStatus.ASSIGNED,
+        "due_at": due_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+    rows = [{"department_id": d} for d in department_ids]
+    returning = (ASSIGNMENT.c.department_id, ASSIGNMENT.c.id)
+    source = _recordset(conn, ASSIGNMENT, rows, constants)
+    if source is not None:
+        names, select_rows, params = source
+        stmt = _insert(conn, ASSIGNMENT).from_select(names, select_rows)
+        found = conn.execute(stmt.on_conflict_do_nothing().returning(*returning), params)
+    else:
+        stmt = _insert(conn, ASSIGNMENT).on_conflict_do_nothing().returning(*returning)
+        found = conn.execute(stmt, [{**constants, **r} for r in rows])
+    return {int(d): int(a) for d, a in found}
 
 
 def assignment_ids(conn: Connection, department_ids: Sequence[int]) -> dict[int, int]:
     """department_id -> assignment_id."""
     out: dict[int, int] = {}
-    for chunk in _chunks(department_ids):
-        query = select(ASSIGNMENT.c.department_id, ASSIGNMENT.c.id).where(
-            ASSIGNMENT.c.department_id.in_(chunk)
-        )
+    for which in _in(conn, ASSIGNMENT.c.department_id, department_ids):
+        query = select(ASSIGNMENT.c.department_id, ASSIGNMENT.c.id).where(which)
         out.update({int(d): int(a) for d, a in conn.execute(query)})
     return out
 
@@ -207,10 +344,10 @@ def assignment_ids(conn: Connection, department_ids: Sequence[int]) -> dict[int,
 def live_token_salts(conn: Connection, assignment_ids: Sequence[int]) -> dict[int, str]:
     """assignment_id -> salt of its link that is not revoked (newest if several)."""
     out: dict[int, str] = {}
-    for chunk in _chunks(assignment_ids):
+    for which in _in(conn, TOKEN.c.assignment_id, assignment_ids):
         query = (
             select(TOKEN.c.assignment_id, TOKEN.c.salt)
-            .where(TOKEN.c.assignment_id.in_(chunk), TOKEN.c.revoked_at.is_(None))
+            .where(which, TOKEN.c.revoked_at.is_(None))
             .order_by(TOKEN.c.id)
         )
         out.update({int(a): s for a, s in conn.execute(query)})
@@ -218,8 +355,14 @@ def live_token_salts(conn: Connection, assignment_ids: Sequence[int]) -> dict[in
 
 
 def insert_tokens(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
+    if not rows:
+        return
+    source = _recordset(conn, TOKEN, rows)
+    if source is None:
         conn.execute(TOKEN.insert(), rows)
+    else:
+        names, select_rows, params = source
+        conn.execute(TOKEN.insert().from_select(names, select_rows), params)
 
 
 # --- the notification ledger ---------------------------------------------------------------
@@ -227,7 +370,7 @@ def insert_tokens(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 def insert_ledger_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
     """Plan messages; a message already planned (same assignment, kind, channel) is skipped."""
-    return _insert_new(conn, NOTIFICATION, rows)
+    return _insert_new_batch(conn, NOTIFICATION, rows)
 
 
 def sync_planned(
@@ -237,14 +380,14 @@ def sync_planned(
     the file is withdrawn (a wrong address is not retried for ever), one put back revives."""
     withdraw: list[int] = []
     revive: list[int] = []
-    for chunk in _chunks(list(channels)):
+    for which in _in(conn, NOTIFICATION.c.assignment_id, list(channels)):
         query = select(
             NOTIFICATION.c.id,
             NOTIFICATION.c.assignment_id,
             NOTIFICATION.c.channel,
             NOTIFICATION.c.state,
         ).where(
-            NOTIFICATION.c.assignment_id.in_(chunk),
+            which,
             NOTIFICATION.c.kind == kind,
             NOTIFICATION.c.state.in_([*UNSENT, DeliveryState.WITHDRAWN]),
         )
@@ -255,12 +398,8 @@ def sync_planned(
             elif row.state != DeliveryState.WITHDRAWN and not current:
                 withdraw.append(row.id)
     for ids, state in ((withdraw, DeliveryState.WITHDRAWN), (revive, DeliveryState.PENDING)):
-        for chunk in _chunks(ids):
-            conn.execute(
-                update(NOTIFICATION)
-                .where(NOTIFICATION.c.id.in_(chunk))
-                .values(state=state, updated_at=now)
-            )
+        for which in _in(conn, NOTIFICATION.c.id, ids):
+            conn.execute(update(NOTIFICATION).where(which).values(state=state, updated_at=now))
 
 
 def count_by_state(conn: Connection, campaign_id: int, kind: str) -> dict[str, int]:
@@ -1068,10 +1207,12 @@ def display_status(status: str, late: bool) -> str:
     return str(status)
 
 
-def _dashboard_filter(campaign_id: int, status: str | None, now: datetime) -> list[Any]:
-    where = [ASSIGNMENT.c.campaign_id == campaign_id]
+def _dashboard_filter(status: str | None) -> list[Any]:
+    """The list's filter, with the campaign and the clock left as parameters (`campaign_id`,
+    `now`), so that each statement is built once (see `_dashboard_statement`)."""
+    where = [ASSIGNMENT.c.campaign_id == bindparam("campaign_id")]
     if status == "overdue":
-        where += [ASSIGNMENT.c.settled.is_(False), ASSIGNMENT.c.due_at < now]
+        where += [ASSIGNMENT.c.settled.is_(False), ASSIGNMENT.c.due_at < bindparam("now")]
     elif status == "not_acknowledged":
         where.append(ASSIGNMENT.c.status == AssignmentStatus.ASSIGNED)
     elif status in ("submitted", "late"):
@@ -1085,23 +1226,23 @@ def _dashboard_filter(campaign_id: int, status: str | None, now: datetime) -> li
 
 
 def dashboard_count(conn: Connection, campaign_id: int, status: str | None, now: datetime) -> int:
-    query = select(func.count()).select_from(ASSIGNMENT)
-    return int(conn.execute(query.where(*_dashboard_filter(campaign_id, status, now))).scalar_one())
+    query = select(func.count()).select_from(ASSIGNMENT).where(*_dashboard_filter(status))
+    return int(conn.execute(query, {"campaign_id": campaign_id, "now": now}).scalar_one())
 
 
-def dashboard_rows(
-    conn: Connection,
-    campaign_id: int,
-    now: datetime,
-    *,
-    status: str | None = None,
-    sort: str = "due",
-    descending: bool = False,
-    offset: int = 0,
-    limit: int | None = 50,
-) -> list[dict[str, Any]]:
-    """A page of units. The default order puts units that still owe their summary first,
-    earliest deadline first, so overdue units lead (the dashboard index serves it)."""
+# Statements the dashboard runs on every page, built once per process: building a SELECT and
+# deriving its cache key cost several times what SQLite then spends running it.
+_DASHBOARD_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _dashboard_statement(key: tuple[Any, ...], build: Any) -> Any:
+    found = _DASHBOARD_STATEMENTS.get(key)
+    if found is None:
+        found = _DASHBOARD_STATEMENTS[key] = build()
+    return found
+
+
+def _dashboard_query(status: str | None, sort: str, descending: bool, paged: bool) -> Any:
     columns = {
         "due": [ASSIGNMENT.c.settled, ASSIGNMENT.c.due_at],
         "code": [DEPARTMENT.c.code],
@@ -1127,41 +1268,134 @@ def dashboard_rows(
             DEPARTMENT.c.in_file,
         )
         .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
-        .where(*_dashboard_filter(campaign_id, status, now))
+        .where(*_dashboard_filter(status))
         .order_by(*order)
-        .offset(offset)
-        .limit(limit)
     )
-    return [_utc(dict(row)) for row in conn.execute(query).mappings()]
+    if paged:
+        query = query.offset(bindparam("offset")).limit(bindparam("limit"))
+    return query
+
+
+def dashboard_rows(
+    conn: Connection,
+    campaign_id: int,
+    now: datetime,
+    *,
+    status: str | None = None,
+    sort: str = "due",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int | None = 50,
+) -> list[dict[str, Any]]:
+    """A page of units (all of them if `limit` is None). The default order puts units that
+    still owe their summary first, earliest deadline first, so overdue units lead (the
+    dashboard index serves it)."""
+    paged = limit is not None
+    query = _dashboard_statement(
+        ("rows", status, sort, descending, paged),
+        lambda: _dashboard_query(status, sort, descending, paged),
+    )
+    params: dict[str, Any] = {"campaign_id": campaign_id, "now": now}
+    if paged:
+        params.update(offset=offset, limit=limit)
+    return _utc_rows(conn.execute(query, params))
 
 
 def messages_of(conn: Connection, assignment_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Every message to or about these units, oldest first."""
     out: dict[int, list[dict[str, Any]]] = {a: [] for a in assignment_ids}
+    query = _dashboard_statement(("messages",), _messages_query)
     for chunk in _chunks(list(assignment_ids)):
-        query = (
-            select(
-                NOTIFICATION.c.assignment_id,
-                NOTIFICATION.c.kind,
-                NOTIFICATION.c.recipient,
-                NOTIFICATION.c.channel,
-                NOTIFICATION.c.state,
-                NOTIFICATION.c.attempts,
-                NOTIFICATION.c.sent_at,
-                NOTIFICATION.c.last_error,
-                NOTIFICATION.c.created_at,
-            )
-            .where(NOTIFICATION.c.assignment_id.in_(chunk))
-            .order_by(NOTIFICATION.c.id)
-        )
-        result = conn.execute(query)
-        keys = list(result.keys())
-        # Plain tuples zipped with the keys: a dashboard page reads some 300 messages, and
-        # `dict(RowMapping)` cost more than the query.
-        for values in result:
-            row = _utc(dict(zip(keys, values, strict=True)))
+        for row in _utc_rows(conn.execute(query, {"ids": list(chunk)})):
             out[row["assignment_id"]].append(row)
     return out
+
+
+def _messages_query() -> Any:
+    return (
+        select(
+            NOTIFICATION.c.assignment_id,
+            NOTIFICATION.c.kind,
+            NOTIFICATION.c.recipient,
+            NOTIFICATION.c.channel,
+            NOTIFICATION.c.state,
+            NOTIFICATION.c.attempts,
+            NOTIFICATION.c.sent_at,
+            NOTIFICATION.c.last_error,
+            NOTIFICATION.c.created_at,
+        )
+        .where(NOTIFICATION.c.assignment_id.in_(bindparam("ids", expanding=True)))
+        .order_by(NOTIFICATION.c.id)
+    )
+
+
+def message_summaries(conn: Connection, assignment_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """What the dashboard's list shows of each unit's ledger, counted in the database: the
+    state of its first notice (`notice_state`); of its other messages (reminders, escalations,
+    the coordinator's actions) how many there are (`total`), delivered (`sent`), failed
+    (`failed`) and not sent yet (`unsent`: pending or unconfirmed); the latest of them
+    (`kind`, `recipient`, `state`, `at`: when it was sent, else planned); and the latest that
+    failed (`failed_kind`, `failed_recipient`, `last_error`, `failed_at`). A unit without
+    messages is left out."""
+    out: dict[int, dict[str, Any]] = {}
+    query = _dashboard_statement(("summaries",), _summaries_query)
+    for chunk in _chunks(list(assignment_ids)):
+        for row in _utc_rows(conn.execute(query, {"ids": list(chunk)})):
+            out[row["assignment_id"]] = row
+    return out
+
+
+def _summaries_query() -> Any:
+    n = NOTIFICATION
+    notice = n.c.kind == NOTICE
+    other = n.c.kind != NOTICE
+    failed = other & (n.c.state == DeliveryState.FAILED)
+    unsent = other & n.c.state.in_((DeliveryState.PENDING, DeliveryState.SENDING))
+    per_unit = (
+        select(
+            n.c.assignment_id,
+            func.min(case((notice, n.c.id))).label("notice_id"),
+            func.max(case((other, n.c.id))).label("latest_id"),
+            func.max(case((failed, n.c.id))).label("failed_id"),
+            func.count(case((other, 1))).label("total"),
+            func.count(case((other & (n.c.state == DeliveryState.SENT), 1))).label("sent"),
+            func.count(case((failed, 1))).label("failed"),
+            func.count(case((unsent, 1))).label("unsent"),
+        )
+        .where(n.c.assignment_id.in_(bindparam("ids", expanding=True)))
+        .group_by(n.c.assignment_id)
+        .subquery()
+    )
+    # Three lookups by primary key per unit: its first notice, its latest message, and its
+    # latest failure.
+    first, latest, failure = n.alias("first_notice"), n.alias("latest"), n.alias("failure")
+    return select(
+        per_unit.c.assignment_id,
+        per_unit.c.total,
+        per_unit.c.sent,
+        per_unit.c.failed,
+        per_unit.c.unsent,
+        first.c.state.label("notice_state"),
+        latest.c.kind,
+        latest.c.recipient,
+        latest.c.state,
+        func.coalesce(latest.c.sent_at, latest.c.created_at).label("at"),
+        failure.c.kind.label("failed_kind"),
+        failure.c.recipient.label("failed_recipient"),
+        failure.c.last_error,
+        failure.c.updated_at.label("failed_at"),
+    ).select_from(
+        per_unit.outerjoin(first, first.c.id == per_unit.c.notice_id)
+        .outerjoin(latest, latest.c.id == per_unit.c.latest_id)
+        .outerjoin(failure, failure.c.id == per_unit.c.failed_id)
+    )
+
+
+def _utc_rows(result: Any) -> list[dict[str, Any]]:
+    """A result's rows as dicts, their times in UTC. Plain tuples zipped with the keys: a
+    dashboard page reads hundreds of values, and `dict(RowMapping)` cost more than the query."""
+    keys = list(result.keys())
+    return [_utc(dict(zip(keys, values, strict=True))) for values in result.all()]
 
 
 def _still_wanted() -> Any:

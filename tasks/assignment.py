@@ -129,16 +129,24 @@ def fan_out(
         ]
         placed = q.upsert_departments(conn, rows)
         department_ids = [p.department_id for p in placed.values()]
-        created = q.insert_assignments(conn, campaign_id, department_ids, due_at, now)
-        by_department = q.assignment_ids(conn, department_ids)
-        assignment_list = list(by_department.values())
-        with_link = q.live_token_salts(conn, assignment_list)
-        tokens = [new_link(key, a, now) for a in assignment_list if a not in with_link]
+        new = q.insert_assignments(conn, campaign_id, department_ids, due_at, now)
+        created = len(new)
+        # An assignment made by this transaction has no link and no message yet (no other
+        # transaction can refer to it before it commits): only the others are looked up.
+        known = [d for d in department_ids if d not in new]
+        by_department = {**new, **q.assignment_ids(conn, known)}
+        existing = [by_department[d] for d in known]
+        with_link = q.live_token_salts(conn, existing)
+        tokens = [
+            new_link(key, by_department[d], now)
+            for d in department_ids
+            if by_department[d] not in with_link
+        ]
         q.insert_tokens(conn, tokens)
         # The addresses in the database, not the file's: a unit reassigned from the dashboard
         # keeps its new contact.
         channels = {by_department[p.department_id]: p.notify for p in placed.values()}
-        q.sync_planned(conn, NOTICE, channels, now)
+        q.sync_planned(conn, NOTICE, {a: channels[a] for a in existing}, now)
         # A reassigned unit's new contact had the notice, with its new link, on reassignment.
         reassigned = {by_department[p.department_id] for p in placed.values() if p.reassigned}
         ledger = [

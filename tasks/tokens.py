@@ -27,7 +27,9 @@ def new_salt() -> str:
 
 
 def derive_token(key: bytes, salt: str) -> str:
-    digest = hmac.new(key, bytes.fromhex(salt), hashlib.sha256).digest()
+    # hmac.digest: OpenSSL's one-shot HMAC, several times faster than an hmac.new object
+    # (a launch derives 50,000 of them).
+    digest = hmac.digest(key, bytes.fromhex(salt), "sha256")
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 

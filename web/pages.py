@@ -4,6 +4,7 @@ timezone. Autoescaping is on for every page: departments' text is data, never ma
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,9 +23,11 @@ DELIVERY_LABELS = {
     "failed": "发送失败",
     "withdrawn": "已撤回",
 }
+# The mark a message's label carries on the dashboard's list.
+DELIVERY_MARKS = {"pending": "…", "sending": "…", "sent": "✓", "failed": "✗", "withdrawn": ""}
 
 
-def _wall_clock(moment: datetime, timezone: str) -> datetime:
+def wall_clock(moment: datetime, timezone: str) -> datetime:
     # The stdlib's conversion, not `config.clock.local`: a dashboard page shows some 400
     # times, and Pendulum's conversion (about 35 us each) cost more than the page's queries.
     return to_utc(moment).astimezone(ZoneInfo(timezone))
@@ -33,7 +36,7 @@ def _wall_clock(moment: datetime, timezone: str) -> datetime:
 def short_time(moment: datetime | None, timezone: str) -> str:
     if moment is None:
         return ""
-    t = _wall_clock(moment, timezone)
+    t = wall_clock(moment, timezone)
     return f"{t.year}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
 
 
@@ -41,7 +44,7 @@ def brief_time(moment: datetime | None, timezone: str) -> str:
     """`9月27日`: enough to read a unit's reminders at a glance."""
     if moment is None:
         return ""
-    t = _wall_clock(moment, timezone)
+    t = wall_clock(moment, timezone)
     return f"{t.month}月{t.day}日"
 
 
@@ -53,6 +56,12 @@ def file_size(size: int) -> str:
     return f"{size:.1f} GB"
 
 
+@lru_cache(maxsize=256)
+def _deadline(due_at: datetime, timezone: str) -> str:
+    # A campaign's deadline heads each of its pages: worded once (with Pendulum), not per page.
+    return format_deadline(due_at, timezone)
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -60,17 +69,21 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the code: compiled once per process, never checked on disk
+        # again (the check cost a stat() of every template a page uses, on every request).
+        auto_reload=False,
     )
     env.globals.update(
         STATUS_LABELS=STATUS_LABELS,
         DELIVERY_LABELS=DELIVERY_LABELS,
+        DELIVERY_MARKS=DELIVERY_MARKS,
         message_label=message_label,
         days_overdue=days_overdue,
     )
     env.filters.update(
         short_time=short_time,
         brief_time=brief_time,
-        deadline=format_deadline,
+        deadline=_deadline,
         remaining=format_remaining,
         file_size=file_size,
     )
