@@ -781,19 +781,16 @@ def status_rows(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _message_columns() -> tuple[Any, ...]:
+    """What a ledger listing shows of each message (`status`, the unit page, the CSV)."""
+    n = NOTIFICATION.c
+    return (n.kind, n.recipient, n.channel, n.state, n.attempts, n.sent_at, n.last_error)
+
+
 def ledger_of_campaign(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
     """Every message of a campaign with its department's code, oldest first."""
     query = (
-        select(
-            DEPARTMENT.c.code,
-            NOTIFICATION.c.kind,
-            NOTIFICATION.c.recipient,
-            NOTIFICATION.c.channel,
-            NOTIFICATION.c.state,
-            NOTIFICATION.c.attempts,
-            NOTIFICATION.c.sent_at,
-            NOTIFICATION.c.last_error,
-        )
+        select(DEPARTMENT.c.code, *_message_columns())
         .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
         .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
         .where(NOTIFICATION.c.campaign_id == campaign_id)
@@ -1313,17 +1310,7 @@ def messages_of(conn: Connection, assignment_ids: Sequence[int]) -> dict[int, li
 
 def _messages_query() -> Any:
     return (
-        select(
-            NOTIFICATION.c.assignment_id,
-            NOTIFICATION.c.kind,
-            NOTIFICATION.c.recipient,
-            NOTIFICATION.c.channel,
-            NOTIFICATION.c.state,
-            NOTIFICATION.c.attempts,
-            NOTIFICATION.c.sent_at,
-            NOTIFICATION.c.last_error,
-            NOTIFICATION.c.created_at,
-        )
+        select(NOTIFICATION.c.assignment_id, *_message_columns(), NOTIFICATION.c.created_at)
         .where(NOTIFICATION.c.assignment_id.in_(bindparam("ids", expanding=True)))
         .order_by(NOTIFICATION.c.id)
     )
