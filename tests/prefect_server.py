@@ -1,8 +1,9 @@
 """A real Prefect server on PostgreSQL, and process workers, for end-to-end tests.
 
-The server gets a database of its own (`duban_prefect_e2e`, made afresh) on the machine's
-PostgreSQL, a free loopback port and a Prefect home in the test's folder; its scheduler is off,
-so the monitor's 15-minute schedule cannot start runs in the middle of a test.
+The server gets a database of its own on the machine's PostgreSQL (`duban_prefect_e2e_<pid>`,
+made afresh and dropped afterwards, so two test runs at once never share one), a free loopback
+port and a Prefect home in the test's folder. Its scheduler is off, so the monitor's 15-minute
+schedule cannot start runs in the middle of a test.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.receivers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
-PREFECT_DB = "duban_prefect_e2e"
+PREFECT_DB = f"duban_prefect_e2e_{os.getpid()}"
 PREFECT = str(Path(sys.executable).parent / "prefect")
 
 
@@ -36,12 +37,13 @@ def postgres_missing() -> str | None:
     return None
 
 
-def _fresh_database(name: str) -> None:
+def _fresh_database(name: str, make: bool = True) -> None:
     import psycopg
 
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if make:
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 @contextmanager
@@ -82,6 +84,7 @@ def prefect_server(home: Path) -> Iterator[dict[str, str]]:
     finally:
         _stop(server)
         log.close()
+        _fresh_database(PREFECT_DB, make=False)
 
 
 @contextmanager

@@ -39,6 +39,8 @@ def _run(env: dict[str, str], deployment: str, **params: str) -> str:
 
 def _state(env: dict[str, str], run_id: str) -> str:
     response = httpx.get(f"{env['PREFECT_API_URL']}/flow_runs/{run_id}", timeout=10)
+    if response.status_code == 503:  # the server sheds load on a busy machine: ask again
+        return "BUSY"
     response.raise_for_status()
     return str(response.json()["state"]["type"])
 
