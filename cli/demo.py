@@ -200,9 +200,10 @@ def prepare(folder: Path) -> None:
     for name in ("DUBAN_DATABASE_URL", "DUBAN_SMTP_URL", "DUBAN_NOW", "DUBAN_CALENDAR_DIR"):
         os.environ.pop(name, None)  # the embedded default; mail to the outbox, never sent
     os.environ["DUBAN_DATA_DIR"] = str(folder.resolve())
-    # Its flow runs and artifacts stay in the demo's folder, never on a production server.
+    # Its flow runs go to a local ephemeral Prefect server, never to a production one that the
+    # shell or the active Prefect profile points at.
     os.environ.pop("PREFECT_API_URL", None)
-    os.environ["PREFECT_HOME"] = str((folder / "prefect").resolve())
+    os.environ["PREFECT_PROFILE"] = "ephemeral"
     # Its own Prefect server starts with the first flow; a busy machine needs longer than
     # Prefect's default wait for it.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
