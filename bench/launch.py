@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,20 @@ def _fresh_database(url: str) -> None:
     finally:
         engine.dispose()
     get_engine(url)
+
+
+def plan_campaign(path: Path, launched: datetime) -> Any:
+    """A campaign file launched without notices sent: validated, registered and fanned out in
+    batches, as the launch flow's tasks do; returns the registered campaign. The other
+    benchmarks set up their campaigns with it."""
+    from config.campaign_file import load_campaign_file
+    from tasks.assignment import department_batches, fan_out, register_campaign
+
+    loaded = load_campaign_file(path)
+    registered = register_campaign(loaded, launched)
+    for number, batch in enumerate(department_batches(loaded, 500)):
+        fan_out(registered.campaign_id, batch, registered.due_at, launched, number)
+    return registered
 
 
 def phase_plan(campaign: Path, url: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.launch import ROOT, write_campaign
+from bench.launch import ROOT, plan_campaign, write_campaign
 from bench.smtp_sink import start_smtp_sink
 from tests.receivers import free_port
 
@@ -49,10 +49,8 @@ def main() -> None:
     )
     from bench.launch import _fresh_database
     from config.calendars import WorkCalendar
-    from config.campaign_file import load_campaign_file
     from config.clock import parse_instant
     from config.ladder import DEFAULT_LADDER, OfficeHours, rung_time
-    from tasks.assignment import department_batches, fan_out, register_campaign
     from tasks.monitor import plan_reminders, sendable_now
     from tasks.notification import send_batch
 
@@ -69,12 +67,9 @@ def main() -> None:
         write_campaign(path, n)
         text = path.read_text(encoding="utf-8").replace("slug: bench", f"slug: bench-{slug}")
         path.write_text(text.replace("due: '2030-09-30'", f"due: '{due}'"), encoding="utf-8")
-        loaded = load_campaign_file(path)
-        registered = register_campaign(loaded, launched)
+        registered = plan_campaign(path, launched)
         if slug == "soon":
             registered_due = registered.due_at
-        for number, batch in enumerate(department_batches(loaded, 500)):
-            fan_out(registered.campaign_id, batch, registered.due_at, launched, number)
 
     # As after a launch: every notice went out, so the pass has only reminders to send.
     from sqlalchemy import text

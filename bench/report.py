@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.launch import _fresh_database
+from bench.launch import _fresh_database, plan_campaign
 from bench.web import (
     LAUNCHED,
     NOW,
@@ -103,10 +103,8 @@ def seed(work: Path, url: str, n: int, size: tuple[int, int]) -> dict[str, Any]:
     """Launch (planning only), then one accepted summary with one photo from every unit."""
     from datetime import timedelta
 
-    from config.campaign_file import load_campaign_file
     from config.clock import parse_instant
     from tasks import review
-    from tasks.assignment import department_batches, fan_out, register_campaign
     from tasks.attachments import HEAD_BYTES, Limits
     from tasks.submission import Upload, find_unit, submit
 
@@ -115,10 +113,7 @@ def seed(work: Path, url: str, n: int, size: tuple[int, int]) -> dict[str, Any]:
     path = work / "bench.yaml"
     _campaign_file(path, n)
     start = time.perf_counter()
-    loaded = load_campaign_file(path)
-    registered = register_campaign(loaded, launched)
-    for number, batch in enumerate(department_batches(loaded, 500)):
-        fan_out(registered.campaign_id, batch, registered.due_at, launched, number)
+    registered = plan_campaign(path, launched)
     launched_s = time.perf_counter() - start
     due = registered.due_at
 

@@ -49,7 +49,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.launch import write_campaign
+from bench.launch import plan_campaign, write_campaign
 from tests.receivers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,7 +123,6 @@ def seed(work: Path, url: str, n: int) -> Seeded:
 
     from bench.launch import _fresh_database
     from config.calendars import WorkCalendar
-    from config.campaign_file import load_campaign_file
     from config.clock import parse_instant
     from config.ladder import DEFAULT_LADDER, OfficeHours, rung_time
     from models import queries as q
@@ -131,7 +130,6 @@ def seed(work: Path, url: str, n: int) -> Seeded:
     from models.tables import AssignmentStatus
     from tasks import review
     from tasks.accounts import save_account
-    from tasks.assignment import department_batches, fan_out, register_campaign
     from tasks.monitor import plan_reminders
 
     rng = random.Random(2026)
@@ -143,10 +141,7 @@ def seed(work: Path, url: str, n: int) -> Seeded:
     _campaign_file(path, n)
 
     start = time.perf_counter()
-    loaded = load_campaign_file(path)
-    registered = register_campaign(loaded, launched)
-    for number, batch in enumerate(department_batches(loaded, 500)):
-        fan_out(registered.campaign_id, batch, registered.due_at, launched, number)
+    registered = plan_campaign(path, launched)
     timings["launch (plan)"] = time.perf_counter() - start
     campaign_id = registered.campaign_id
 

@@ -1458,18 +1458,14 @@ def sent_messages(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
     return [_utc(dict(row)) for row in conn.execute(query).mappings()]
 
 
-def record_report(conn: Connection, values: dict[str, Any]) -> tuple[int, bool]:
-    """The report's row, made if new: (id, made now). The same facts make the same row."""
-    made = _insert_new(conn, REPORT, [values])
+def record_report(conn: Connection, values: dict[str, Any]) -> int:
+    """The report's row, made if new. The same facts make the same row (and keep the document
+    that row was made with)."""
+    _insert_new(conn, REPORT, [values])
     query = select(REPORT.c.id).where(
         REPORT.c.campaign_id == values["campaign_id"], REPORT.c.digest == values["digest"]
     )
-    report_id = int(conn.execute(query).scalar_one())
-    if not made:  # the same report written again: point at the files just written
-        conn.execute(
-            update(REPORT).where(REPORT.c.id == report_id).values(document=values["document"])
-        )
-    return report_id, bool(made)
+    return int(conn.execute(query).scalar_one())
 
 
 def plan_report_deliveries(
@@ -1544,19 +1540,20 @@ def final_report_made(conn: Connection, campaign_id: int) -> bool:
     return conn.execute(query.limit(1)).first() is not None
 
 
-def units_to_accept(conn: Connection, campaign_id: int) -> int:
-    """Units of the campaign file whose summary is not accepted yet."""
-    query = (
-        select(func.count())
-        .select_from(ASSIGNMENT)
+def all_accepted(conn: Connection, campaign_id: int) -> bool:
+    """Whether every unit of the campaign file has its summary accepted. Asked on every
+    monitor pass: an EXISTS stops at the first unit still to accept instead of counting all."""
+    pending = (
+        select(ASSIGNMENT.c.id)
         .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
         .where(
             ASSIGNMENT.c.campaign_id == campaign_id,
             ASSIGNMENT.c.status != AssignmentStatus.ACCEPTED,
             DEPARTMENT.c.in_file.is_(True),
         )
+        .exists()
     )
-    return int(conn.execute(query).scalar_one())
+    return not conn.execute(select(pending)).scalar_one()
 
 
 def _report_delivery_due(now: datetime) -> Any:

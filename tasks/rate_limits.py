@@ -59,12 +59,18 @@ def wait_turn(channel: str, per_minute: int | None) -> None:
         if not relay:
             return  # the outbox takes any rate
         target = relay
-    from prefect.settings import PREFECT_API_URL
-
-    if PREFECT_API_URL.value():  # a Prefect server every sender talks to
+    if prefect_server():
         _shared_turn(limit_name(target), per_minute)
     else:
         _local_turn(target, per_minute)
+
+
+def prefect_server() -> bool:
+    """Whether the senders share a Prefect server (`PREFECT_API_URL`), where a cap can be
+    kept for all of them; without one, this process keeps it (and starts no server)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
 
 
 _made: set[tuple[str, int]] = set()

@@ -66,6 +66,11 @@ class Report:
     by_day: list[tuple[date, int]] = field(default_factory=list)
 
     @property
+    def kind(self) -> str:
+        """What the report is called: 总结报告, or 进度报告 while the campaign runs."""
+        return "总结报告" if self.final else "进度报告"
+
+    @property
     def missing(self) -> list[ReportUnit]:
         return [u for u in self.units if u.submitted_at is None]
 

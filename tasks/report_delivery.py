@@ -44,7 +44,6 @@ _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 @dataclass
 class ReportSent:
     report_id: int
-    new: bool  # False: the same report was made before
     channels: int = 0
     sent: int = 0
     already: int = 0  # delivered by an earlier run of the same report
@@ -55,36 +54,36 @@ class ReportSent:
 
 # What a report prints of the campaign file; the rest (channels, the ladder, rate limits)
 # changes no word of it, so changing it makes no new report.
-PRINTED = ("title", "lead_office", "document_number", "theme", "period", "coordinator")
+PRINTED = ("title", "lead_office", "document_number", "theme", "period")
 
 
 def digest_of(report: Report) -> str:
     """What the report says: every fact it prints, not the moment it was written."""
     facts = dataclasses.asdict(report)
     facts.pop("generated_at")
-    spec = report.spec
-    facts["spec"] = {k: spec.get(k) for k in PRINTED if k != "coordinator"}
-    facts["spec"]["office"] = (spec.get("coordinator") or {}).get("name")
+    facts["spec"] = {k: report.spec.get(k) for k in PRINTED}
+    facts["spec"]["office"] = _office(report.spec)
     text = json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def kind_of(report: Report) -> str:
-    return "总结报告" if report.final else "进度报告"
+def _office(spec: dict[str, Any]) -> str:
+    """Who the report is addressed to: the coordinator's office, else the lead office."""
+    return str((spec.get("coordinator") or {}).get("name") or spec.get("lead_office") or "")
 
 
 def document_name(report: Report) -> str:
     """The attachment's name as the coordinator sees it: 大田县…活动总结报告.docx."""
-    return _UNSAFE_NAME.sub("", f"{report.title}{kind_of(report)}")[:120] + ".docx"
+    return _UNSAFE_NAME.sub("", f"{report.title}{report.kind}")[:120] + ".docx"
 
 
 def report_message(report: Report, folder: Path) -> Message:
     spec, tz = report.spec, report.timezone
     public = get_settings().public_url.rstrip("/")
     body = text_template("report_mail.txt.j2").render(
-        office=(spec.get("coordinator") or {}).get("name") or spec.get("lead_office") or "",
+        office=_office(spec),
         title=report.title,
-        kind=kind_of(report),
+        kind=report.kind,
         as_of=format_local(report.generated_at, tz),
         f=report.figures,
         missing=_listed([u.name for u in report.missing]),
@@ -92,7 +91,7 @@ def report_message(report: Report, folder: Path) -> Message:
         dashboard=f"{public}/c/{report.slug}",
     )
     body += f"\n报告文件（Word、网页、统计表）存于：{folder.resolve()}"
-    return Message(f"【{kind_of(report)}】{report.title}", body)
+    return Message(f"【{report.kind}】{report.title}", body)
 
 
 def _listed(names: list[str], shown: int = 20) -> str:
@@ -114,7 +113,7 @@ def _kept_copy(report: Report, document: Path, digest: str) -> Path:
     return kept
 
 
-def record_report(report: Report, files: list[Path], now: datetime) -> tuple[int, bool]:
+def record_report(report: Report, files: list[Path], now: datetime) -> int:
     """The report's row and one planned delivery per coordinator channel."""
     document = files[0]
     message = report_message(report, document.parent)
@@ -124,7 +123,7 @@ def record_report(report: Report, files: list[Path], now: datetime) -> tuple[int
     with get_engine().begin() as conn:
         campaign = q.campaign_by_slug(conn, report.slug)
         assert campaign is not None  # the report was collected from it
-        report_id, new = q.record_report(
+        report_id = q.record_report(
             conn,
             {
                 "campaign_id": campaign["id"],
@@ -140,12 +139,10 @@ def record_report(report: Report, files: list[Path], now: datetime) -> tuple[int
         )
         q.plan_report_deliveries(conn, report_id, channels, now)
         q.withdraw_older_reports(conn, campaign["id"], report_id, now)
-    return report_id, new
+    return report_id
 
 
-def deliver_report(
-    report_id: int, now: datetime, new: bool = False, retry: bool = False
-) -> ReportSent:
+def deliver_report(report_id: int, now: datetime, retry: bool = False) -> ReportSent:
     """Send the report's unsent deliveries, each claimed first; failures wait for a rerun or
     the monitor's retry (`retry`: only the deliveries due by their backoff)."""
     engine = get_engine()
@@ -153,7 +150,7 @@ def deliver_report(
         made = q.report_of(conn, report_id)
         rows = q.report_deliveries(conn, report_id)
         due = q.report_deliveries_due(conn, report_id, now) if retry else None
-    result = ReportSent(report_id, new, channels=len(rows))
+    result = ReportSent(report_id, channels=len(rows))
     for row in rows:
         channel = redact(row["channel"])
         if row["state"] == DeliveryState.SENT:
@@ -216,8 +213,7 @@ def _send(made: dict[str, Any], channel: str, name: str) -> Delivery:
 
 
 def send_report(report: Report, files: list[Path], now: datetime) -> ReportSent:
-    report_id, new = record_report(report, files, now)
-    return deliver_report(report_id, now, new)
+    return deliver_report(record_report(report, files, now), now)
 
 
 def retry_reports(now: datetime) -> list[ReportSent]:

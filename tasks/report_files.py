@@ -176,9 +176,8 @@ def write_files(report: Report, out: str | None = None) -> list[Path]:
 def publish_report(report: Report, files: list[Path]) -> None:
     """The figures and where the files are, as a Prefect markdown artifact."""
     f = report.figures
-    kind = "总结报告" if report.final else "进度报告"
     lines = [
-        f"# {report.title}{kind}",
+        f"# {report.title}{report.kind}",
         f"截至{format_local(report.generated_at, report.timezone)}",
         "",
         "| 参加单位 | 按时报送 | 逾期报送 | 未报送 | 退回修改后重报 | 提醒、催办 | 督办 |",

@@ -51,7 +51,7 @@ def reports_due(now: datetime) -> list[str]:
             # A unit's extension past the campaign's deadline moves the report with it.
             latest = q.latest_open_due(conn, campaign["id"]) or campaign["due_at"]
             when = report_time(campaign["spec"], max(latest, campaign["due_at"]), calendar)
-            if now >= when or q.units_to_accept(conn, campaign["id"]) == 0:
+            if now >= when or q.all_accepted(conn, campaign["id"]):
                 due.append(campaign["slug"])
     return due
 

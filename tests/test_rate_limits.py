@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -83,3 +84,57 @@ def test_a_bad_rate_limit_is_refused_with_its_line(
         load_campaign_file(path)
     assert f"{path}:" in str(caught.value) and "rate_limits" in str(caught.value)
     assert message in str(caught.value)
+
+
+def _resend_to_all(codes: list[str], key: str) -> list[int]:
+    """The coordinator's 重发通知 for each unit, as the dashboard does (send after planning)."""
+    from config.clock import parse_instant
+    from tasks import review
+
+    now = parse_instant("2021-09-20T10:00", "Asia/Shanghai")
+    sent = []
+    for code in codes:
+        unit = review.find_unit("test-campaign", code)
+        assert unit is not None
+        sent.append(review.send_now(review.resend_notice(unit, f"{key}-{code}", now), now).sent)
+    return sent
+
+
+def test_without_a_prefect_server_a_process_keeps_the_cap_itself(
+    tmp_path: Path, http: HttpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web app on one machine has no Prefect server: its resends to a capped bot are
+    spaced in the process, and a turn that would come too late leaves the message planned."""
+    from sqlalchemy import text
+
+    from config.clock import parse_instant
+    from flows.launch import launch_flow
+    from models.db import get_engine
+    from tasks import rate_limits
+
+    bot = http.url("ok/local-bot")
+    codes = [f"d{i}" for i in range(3)]
+    path = write_campaign(
+        tmp_path / "c.yaml", [dept(c, bot) for c in codes], rate_limits={"json": 120}
+    )
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
+    before = len(http.arrivals)
+
+    # As `duban web` runs on one machine: no PREFECT_API_URL. (The test session has its
+    # Prefect server, which the senders' threads would otherwise see.)
+    monkeypatch.setattr(rate_limits, "prefect_server", lambda: False)
+    assert _resend_to_all(codes, "a") == [1, 1, 1]
+    times = http.arrivals[before:]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) == 3 and min(gaps) > 0.45, gaps  # 120 a minute: one per 0.5 s
+
+    # A turn further off than a sender may wait: not sent, not claimed, still planned.
+    monkeypatch.setattr(rate_limits, "WAIT_SECONDS", 0.2)
+    time.sleep(0.6)  # the last turn of the first round has passed
+    assert _resend_to_all(codes[:2], "b") == [1, 0]
+    assert len(http.arrivals) == before + 4
+    with get_engine().connect() as conn:
+        waiting = conn.execute(
+            text("SELECT state FROM notification WHERE kind LIKE 'resent:b-%' ORDER BY id")
+        ).scalars()
+        assert list(waiting) == ["sent", "pending"]

@@ -22,6 +22,7 @@ from flows.launch import launch_flow
 from flows.monitor import monitor_flow
 from flows.report import report_flow
 from tasks import review
+from tasks.attachments import Limits
 from tests.campaigns import DATIAN, LAUNCH_DAY, dept, write_campaign
 from tests.receivers import HttpReceiver, SmtpReceiver
 from tests.test_report import SLUG, at, send_in
@@ -29,18 +30,18 @@ from tests.test_report import SLUG, at, send_in
 COORDINATOR = "zlb@datian.example.cn"
 
 
-def _relay(monkeypatch: pytest.MonkeyPatch, smtp: SmtpReceiver) -> None:
+def _launched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: SmtpReceiver, *coordinator: str
+) -> None:
+    """The 大田县 campaign launched, its mail through the test's relay and its coordinator
+    reached at the office's address and at `coordinator` (webhooks)."""
     monkeypatch.setenv("DUBAN_SMTP_URL", f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test")
     get_settings.cache_clear()
-
-
-def _datian(tmp_path: Path, coordinator_notify: list[str]) -> Path:
-    """The 大田县 campaign file, with the coordinator reached where the test listens."""
     data: dict[str, Any] = yaml.safe_load(DATIAN.read_text(encoding="utf-8"))
-    data["coordinator"]["notify"] = coordinator_notify
+    data["coordinator"]["notify"] = [COORDINATOR, *coordinator]
     path = tmp_path / "datian.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+    launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
 
 
 def _document(mail: EmailMessage) -> tuple[str, bytes]:
@@ -56,9 +57,7 @@ def _paragraphs(data: bytes) -> list[str]:
 def test_the_report_reaches_the_coordinator_once_with_the_word_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: SmtpReceiver, http: HttpReceiver
 ) -> None:
-    _relay(monkeypatch, smtp)
-    hook = http.url("ok/zlb")
-    launch_flow(path=str(_datian(tmp_path, [COORDINATOR, hook])), now=parse_instant(LAUNCH_DAY))
+    _launched(tmp_path, monkeypatch, smtp, http.url("ok/zlb"))
     send_in("scjgj", "县市场监管局开展了质量月活动。", "2021-09-24T16:00", picture=True)
     review.accept(review.find_unit(SLUG, "scjgj") or {}, 1, "zlb", at("2021-09-25T09:00"))
 
@@ -100,9 +99,7 @@ def test_the_report_reaches_the_coordinator_once_with_the_word_document(
 def test_a_failed_delivery_is_retried_by_the_monitor_and_sent_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: SmtpReceiver, http: HttpReceiver
 ) -> None:
-    _relay(monkeypatch, smtp)
-    hook = http.url("refuse/zlb")
-    launch_flow(path=str(_datian(tmp_path, [COORDINATOR, hook])), now=parse_instant(LAUNCH_DAY))
+    _launched(tmp_path, monkeypatch, smtp, http.url("refuse/zlb"))
 
     made = report_flow(SLUG, now=at("2021-09-14T10:00"))
     assert made.sent is not None and made.sent.sent == 1
@@ -147,7 +144,6 @@ def _small(tmp_path: Path, smtp: SmtpReceiver, **extra: Any) -> Path:
 
 
 def _accept_all(codes: tuple[str, ...], when: str) -> None:
-    from tasks.attachments import Limits
     from tasks.submission import find_unit, submit
     from tests.test_report import token_of
 
@@ -226,8 +222,7 @@ def test_a_delivery_left_planned_by_a_stopped_sender_is_sent_later_and_one_given
     from tasks.report_delivery import record_report
     from tasks.report_files import write_files
 
-    _relay(monkeypatch, smtp)
-    launch_flow(path=str(_datian(tmp_path, [COORDINATOR])), now=parse_instant(LAUNCH_DAY))
+    _launched(tmp_path, monkeypatch, smtp)
     # The report recorded, then the sender stopped before sending it.
     made_at = at("2021-09-14T10:00")
     report = collect(SLUG, now=made_at)
@@ -246,3 +241,42 @@ def test_a_delivery_left_planned_by_a_stopped_sender_is_sent_later_and_one_given
     assert again.sent is not None and again.sent.sent == 0
     ((_, reason),) = again.sent.failed
     assert reason.startswith("gave up after 8 attempts")
+
+
+def test_one_campaigns_failing_report_stops_neither_the_pass_nor_the_others_reports(
+    tmp_path: Path, duban_env: Path, smtp: SmtpReceiver
+) -> None:
+    """A unit's stored picture goes missing (a disk restored from an old backup): that
+    campaign's final report cannot be written. The pass still makes the other campaign's, and
+    the next pass, once the file is back, makes this one."""
+    from tasks.submission import find_unit, submit
+    from tests.test_report import token_of
+
+    healthy = write_campaign(
+        tmp_path / "healthy.yaml",
+        [dept("h1", smtp.url("h1@county.test"))],
+        slug="healthy",
+        coordinator={"name": "另一个县质量办", "notify": [smtp.url("h-office@county.test")]},
+    )
+    launch_flow(path=str(_small(tmp_path, smtp)), now=parse_instant(LAUNCH_DAY))
+    launch_flow(path=str(healthy), now=parse_instant(LAUNCH_DAY))
+    send_in("a", "a局的总结，附现场照片。", "2021-09-20T10:00", picture=True)
+    review.accept(review.find_unit("test-campaign", "a") or {}, 1, "zlb", at("2021-09-20T10:00"))
+    _accept_all(("b", "c"), "2021-09-20T10:00")
+    limits = Limits.from_settings()
+    submit(find_unit(token_of("h1")), "k-h1", "h1的总结。", [], limits, at("2021-09-20T10:00"))
+    review.accept(review.find_unit("healthy", "h1") or {}, 1, "zlb", at("2021-09-20T10:00"))
+    (picture,) = [p for p in (duban_env / "attachments").rglob("*") if p.is_file()]
+    kept = picture.read_bytes()
+    picture.unlink()
+
+    first = monitor_flow(now=at("2021-09-21T09:00"))
+    assert [r.slug for r in first.reports] == ["healthy"]
+    assert len(smtp.to("h-office@county.test")) == 1 and smtp.to("office@county.test") == []
+
+    picture.write_bytes(kept)
+    second = monitor_flow(now=at("2021-09-21T09:15"))
+    assert [r.slug for r in second.reports] == ["test-campaign"]
+    (mail,) = smtp.to("office@county.test")
+    assert mail.subject == "【总结报告】测试“质量月”活动"
+    assert len(smtp.to("h-office@county.test")) == 1
