@@ -117,6 +117,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_demo)
 
+    notice = sub.add_parser(
+        "import", help="read a notice (通知) into a draft campaign file for review"
+    )
+    notice.add_argument(
+        "notice",
+        type=Path,
+        help="the notice: text (UTF-8, GBK/GB18030) or .docx; with --check, also a draft (.yaml)",
+    )
+    notice.add_argument(
+        "--out",
+        type=Path,
+        help="the draft (default: the notice's name with .yaml, here; - prints it)",
+    )
+    notice.add_argument(
+        "--check",
+        action="store_true",
+        help="print what is missing or marked to check (of a notice, or of a draft); write nothing",
+    )
+    notice.add_argument("--force", action="store_true", help="replace an existing draft file")
+    notice.add_argument("--encoding", help="the notice's encoding, if not UTF-8 or GBK/GB18030")
+    notice.add_argument("--now", help="ISO-8601 instant to use as the current time")
+    notice.set_defaults(handler=_import)
+
     web = sub.add_parser("web", help="serve the departments' link pages and the dashboard")
     web.add_argument("--host", default="127.0.0.1", help="address to listen on")
     web.add_argument("--port", type=int, default=8000)
@@ -309,6 +332,12 @@ def _demo(args: argparse.Namespace, now: datetime | None) -> int:
     from cli.demo import run_demo
 
     return run_demo(args.dir)
+
+
+def _import(args: argparse.Namespace, now: datetime | None) -> int:
+    from cli.notice_import import run_import
+
+    return run_import(args.notice, args.out, args.check, args.force, args.encoding, now)
 
 
 def _known_campaign(slug: str) -> bool:

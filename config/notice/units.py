@@ -1,0 +1,163 @@
+"""Department names as notices write them, and which of them are one unit.
+
+A notice names a unit in full in its salutation (县市场监督管理局, 县市场监管局) and by its
+line of work in the duty sections (市场监管部门). Both reduce to one key: the place and the
+kind of body are dropped and the line of work is shortened the way offices shorten it
+(市场监督管理 → 市场监管, 文化和旅游 → 文旅).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin, load_phrases_dict
+
+# What ends the name of a body that can be asked to report.
+_ORG_END = re.compile(
+    r"(?:部门|单位|委员会|办公室|领导小组|小组|联合会|协会|学会|商会|总局|总署|总会|集团|公司|"
+    r"中心|支行|分行|银行|海关|法院|检察院|政府|大学|学院|学校|医院|"
+    r"局|委|办|厅|部|署|院|所|站|队|处|科|室|会|行|社|馆|团|联|台|校)$"
+)
+# The kind of body, dropped from a key: 县发改局 and 发改部门 are one line of work.
+_KIND = re.compile(r"(?:部门|单位|委员会|办公室|总局|总署|支行|分行|中心支行|局|委|办|厅|部|署)$")
+# A place at the start of a name, when the notice does not say which: 县发改局, 市直机关.
+# (市场监管 starts with 市 but is no place; a named place such as 大田县 comes from `places`.)
+_PLACE = re.compile(r"^(?:县直|市直|省直|(?:县|市|省|区)(?!场|政|级|直|委|民))")
+# How offices shorten a line of work; applied to both sides of a comparison.
+_SHORT = (
+    ("市场监督管理", "市场监管"),
+    ("发展和改革", "发改"),
+    ("发展改革", "发改"),
+    ("科学技术", "科技"),
+    ("工业和信息化", "工信"),
+    ("经济和信息化", "经信"),
+    ("住房和城乡建设", "住建"),
+    ("住房城乡建设", "住建"),
+    ("交通运输", "交通"),
+    ("卫生健康", "卫健"),
+    ("卫生和健康", "卫健"),
+    ("文化和旅游", "文旅"),
+    ("文化旅游", "文旅"),
+    ("人力资源和社会保障", "人社"),
+    ("国有资产监督管理", "国资"),
+    ("广播电视", "广电"),
+    ("应急管理", "应急"),
+    ("生态环境保护", "生态环境"),
+    ("环境保护", "生态环境"),
+    ("中国人民银行", "人行"),
+    ("人民银行", "人行"),
+    ("银行保险监督管理", "银保监"),
+    ("金融监督管理", "金融监管"),
+)
+# Lines of work a notice names for a unit called otherwise: 金融部门 is the People's Bank's
+# branch in a county. A match through this table is shown to the coordinator to check.
+_RELATED = {
+    "金融": ("人行", "金融监管", "银保监", "金融工作"),
+    "农业": ("农业农村",),
+    "教育": ("教体", "教育体育"),
+    "体育": ("教体", "教育体育"),
+    "宣传": ("宣传部", "委宣传"),
+}
+# Addressees that are groups, not units: 各有关企业, 各市场监管所, 有关单位.
+_GROUP = re.compile(r"^(?:各|有关|相关|所属|全体|其他)")
+
+
+def is_group(name: str) -> bool:
+    return bool(_GROUP.match(name)) or name.endswith(("等", "们"))
+
+
+def is_org(name: str) -> bool:
+    """A plausible name of a body: short, Chinese, ending as bodies' names end."""
+    if not 2 <= len(name) <= 30 or not re.fullmatch(r"[\u4e00-\u9fff()0-9A-Za-z·]+", name):
+        return False
+    return bool(_ORG_END.search(name))
+
+
+def key(name: str, places: Iterable[str] = ()) -> str:
+    """The line of work a name stands for: 县市场监督管理局, 县市场监管局 and 市场监管部门
+    give 市场监管; 人行大田县支行 gives 人行."""
+    core = name
+    for place in sorted(places, key=len, reverse=True):
+        if len(core) > len(place) + 1:
+            core = core.replace(place, "")
+    stripped = _PLACE.sub("", core)
+    if len(stripped) >= 2:
+        core = stripped
+    for long, short in _SHORT:
+        core = core.replace(long, short)
+    dropped = _KIND.sub("", core)
+    return dropped if len(dropped) >= 2 else core
+
+
+def related(category: str, unit_key: str) -> bool:
+    """Whether a line of work (金融) plausibly names a unit keyed otherwise (人行)."""
+    return any(unit_key.startswith(k) for k in _RELATED.get(category, ()))
+
+
+def place_of(office: str) -> str | None:
+    """The place an office belongs to: 大田县 of 大田县质量强县工作领导小组办公室."""
+    m = re.match(
+        r"^[\u4e00-\u9fff]{1,7}?(?:自治区|自治州|自治县|特别行政区|省|市(?!场)|县|区|州|盟|旗)",
+        office,
+    )
+    if m is None or len(m[0]) < 2 or m[0].startswith(("国家", "全国", "中华")):
+        return None
+    return m[0]
+
+
+def split_names(text: str) -> list[str]:
+    """Names listed with 、 , ; or spaces, the commas inside brackets left alone:
+    「各县(市、区)市场监管局、县发改局」 gives two names."""
+    names, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "(（〔[":
+            depth += 1
+        elif ch in ")）〕]":
+            depth = max(depth - 1, 0)
+        if depth == 0 and ch in "、,，;； ":
+            names.append(current)
+            current = ""
+        else:
+            current += ch
+    names.append(current)
+    return [n.strip() for n in names if n.strip()]
+
+
+def shared_suffix(names: list[str]) -> list[str]:
+    """「发改、工信部门」: the last name's kind given to the names before it."""
+    if len(names) < 2:
+        return names
+    kind = _KIND.search(names[-1]) or _ORG_END.search(names[-1])
+    if kind is None:
+        return names
+    return [n if _ORG_END.search(n) else n + kind[0] for n in names[:-1]] + [names[-1]]
+
+
+def code_for(name: str, places: Iterable[str], taken: set[str]) -> str:
+    """A short ASCII code from the name's pinyin initials (县发改局 → fgj), unique among
+    `taken`, which it joins."""
+    core = name
+    for place in sorted(places, key=len, reverse=True):
+        if len(core) > len(place) + 1:
+            core = core.replace(place, "")
+    stripped = _PLACE.sub("", core)
+    core = stripped if len(stripped) >= 2 else core
+    _bank_readings()
+    letters = "".join(
+        p[0] for p in lazy_pinyin(core, style=Style.FIRST_LETTER, errors="ignore") if p
+    )
+    base = re.sub(r"[^a-z0-9]", "", letters.lower())[:24] or "unit"
+    code, n = base, 2
+    while code in taken:
+        code, n = f"{base}-{n}", n + 1
+    taken.add(code)
+    return code
+
+
+@lru_cache(maxsize=1)
+def _bank_readings() -> None:
+    """行 in a bank's name reads háng (人行 → rh), not xíng."""
+    first = {"人": "rén", "支": "zhī", "分": "fēn", "银": "yín", "总": "zǒng"}
+    load_phrases_dict({ch + "行": [[reading], ["háng"]] for ch, reading in first.items()})

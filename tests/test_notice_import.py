@@ -1,0 +1,246 @@
+"""`duban import`: the seed notices read into drafts a coordinator reviews and launches."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config.campaign_file import load_campaign_file, parse_campaign
+from config.notice.dates import find_dates
+from config.notice.draft import render
+from config.notice.extract import extract
+from config.notice.text import from_text, read_notice
+from config.notice.units import key
+from tests.campaigns import DATIAN, LAUNCH_DAY, links_in
+from tests.receivers import SmtpReceiver
+from tests.test_cli import duban
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+DATIAN_NOTICE = SEEDS / "002_2b27367e13f698ba.txt"
+NATIONAL_PLAN = SEEDS / "003_fa8156dfdbee46d5.txt"
+TODAY = date(2026, 11, 22)
+
+pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"no seed notices at {SEEDS}")
+
+
+def _draft(path: Path) -> tuple[dict[str, Any], str]:
+    notice = read_notice(path)
+    text = render(extract(notice, TODAY), path.name, notice)
+    return yaml.safe_load(text), text
+
+
+def _marked(text: str, key_line: str) -> str | None:
+    """The CHECK comment right above the line that starts with `key_line`, if any."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith(key_line):
+            above = lines[i - 1].strip() if i else ""
+            return above.removeprefix("# CHECK:").strip() if above.startswith("# CHECK:") else None
+    raise AssertionError(f"no line {key_line!r} in the draft")
+
+
+def test_the_county_notice_gives_every_addressed_unit_and_the_thirteen_units_duties() -> None:
+    data, text = _draft(DATIAN_NOTICE)
+    office = yaml.safe_load(DATIAN.read_text(encoding="utf-8"))  # written by hand from it
+
+    # Every unit of the salutation, in its order; 各有关企业 is a group, not a unit.
+    assert [d["name"] for d in data["departments"]] == [d["name"] for d in office["departments"]]
+    assert "各有关企业" in text and "各有关企业" not in [d["name"] for d in data["departments"]]
+    # The thirteen of 四、县直相关部门主要活动, each on its own unit, none on the others.
+    has_duties = {d["name"]: len(d.get("duties", [])) for d in data["departments"]}
+    by_hand = {d["name"]: len(d.get("duties", [])) for d in office["departments"]}
+    assert {n for n, k in has_duties.items() if k} == {n for n, k in by_hand.items() if k}
+    assert len([n for n, k in has_duties.items() if k]) == 13
+    duties = {d["name"]: d.get("duties", []) for d in data["departments"]}
+    assert duties["县公安局"] == [
+        "围绕打击侵权假冒犯罪，紧密结合昆仑2021”专项行动，侦破一批大案要案，打掉一批犯罪团伙，"
+        "斩断一批犯罪链条。"
+    ]
+    assert len(duties["县市场监管局"]) == 9 and duties["县市场监管局直属事业单位"] == []
+    assert (
+        duties["县卫健局"][0]
+        == "组织学习宣贯《2021年国家医疗质量安全改进目标》，促进医疗质量提升。"
+    )
+    # 金融部门 is the People's Bank's county branch: matched, and marked for the coordinator.
+    assert duties["人行大田县支行"][1] == "开展金融标准 为企利民主题活动。"
+    assert "金融部门" in (_marked(text, "- code: rhzh") or "")
+
+    assert data["theme"] == office["theme"] == "深入实施质量提升行动 大力推进质量强县建设"
+    assert data["lead_office"] == office["lead_office"]
+    assert data["title"] == office["title"] == "大田县2021年“质量月”活动"
+    assert data["slug"] == office["slug"]
+    assert data["common_duties"] == office["common_duties"][:5]
+    # 「2021930日前」: the deadline recovered, and marked as recovered.
+    assert data["due"] == date(2021, 9, 30)
+    assert "2021930日" in (_marked(text, "due:") or "")
+    asked = data["requirements"]
+    assert (asked["summary"], asked["paper_copy"], asked["pictures"], asked["video"]) == (
+        True,
+        True,
+        True,
+        True,
+    )
+    assert "于2021年9月30日前" in asked["note"] and "2021930" not in asked["note"]
+    # The notice has no number of its own: not invented, marked with the ones it cites.
+    assert "document_number" not in data
+    cited = _marked(text, "# document_number:") or ""
+    for number in ("国市监质〔2021〕51号", "闽质强省办〔2021〕4号", "市强市办〔2021〕2号"):
+        assert number in cited
+
+
+def test_the_national_plan_in_traditional_characters_gives_its_theme_and_requirements() -> None:
+    data, text = _draft(NATIONAL_PLAN)
+    assert "converted from traditional characters" in text
+    assert data["title"] == "全国质量月活动"
+    assert data["theme"] == "提升供给质量 建设质量强国"
+    assert data["guidance"].startswith("全面贯彻落实党的xx大")
+    assert data["common_duties"][0] == "开展质量品牌提升活动，改善产品和服务供给。"
+    asked = data["requirements"]
+    assert asked["pictures"] and asked["video"] and not asked["paper_copy"]
+    assert asked["note"].endswith("要将活动总结、有关图片及视频及时报送质检总局。")
+    # The plan addresses no unit by name and gives no year: nothing invented without a mark.
+    assert data["departments"] == []
+    assert _marked(text, "departments:")
+    assert "placeholder" in (_marked(text, "due:") or "")
+    assert "联合" in (_marked(text, "lead_office:") or "")
+
+
+def test_gbk_gb18030_utf16_word_and_traditional_copies_give_the_same_draft(tmp_path: Path) -> None:
+    utf8 = DATIAN_NOTICE.read_text(encoding="utf-8")
+    expected, _ = _draft(DATIAN_NOTICE)
+
+    def names_duties_due(data: dict[str, Any]) -> tuple[Any, ...]:
+        units = [(d["name"], len(d.get("duties", []))) for d in data["departments"]]
+        return units, data["due"], data["theme"]
+
+    for encoding in ("gbk", "gb18030", "utf-16"):
+        copy = tmp_path / f"notice-{encoding}.txt"
+        # GBK has no no-break space; an office's GBK file holds plain ones.
+        copy.write_bytes(utf8.replace("\xa0", " ").encode(encoding))
+        assert read_notice(copy).encoding in (encoding, "gb18030", "utf-16")
+        data, _ = _draft(copy)
+        assert data == expected, encoding
+
+    from docx import Document
+
+    document = Document()
+    for line in utf8.splitlines():
+        document.add_paragraph(line)
+    word = tmp_path / "notice.docx"
+    document.save(str(word))
+    assert names_duties_due(_draft(word)[0]) == names_duties_due(expected)
+
+    from opencc import OpenCC
+
+    traditional = tmp_path / "notice-traditional.txt"
+    traditional.write_text(OpenCC("s2t").convert(utf8), encoding="utf-8")
+    notice = read_notice(traditional)
+    assert notice.traditional
+    assert names_duties_due(_draft(traditional)[0]) == names_duties_due(expected)
+
+
+def test_department_names_reduce_to_one_unit() -> None:
+    places = ["大田县"]
+    same = {key(n, places) for n in ("县市场监管局", "市场监管部门", "县市场监督管理局")}
+    assert same == {"市场监管"}
+    assert key("县市场监管局直属事业单位", places) != "市场监管"
+    assert key("文化和旅游部门", places) == key("县文化和旅游局", places)
+    assert key("人行大田县支行", places) == "人行"
+
+
+def test_dates_as_notices_write_and_lose_them() -> None:
+    (whole,) = find_dates("请于2021年9月30日前报送")
+    assert (whole.value, whole.doubt) == (date(2021, 9, 30), None)
+    (lost,) = find_dates("并于2021930日前将活动总结")
+    assert lost.value == date(2021, 9, 30) and "recovered" in (lost.doubt or "")
+    (either,) = find_dates("于2021111日前")
+    assert set(either.readings) == {date(2021, 1, 11), date(2021, 11, 1)} and either.doubt
+    assert find_dates("(国市监质〔2021111号)") == []
+    (no_year,) = find_dates("9月30日前报送", year=2021)
+    assert no_year.value == date(2021, 9, 30) and "no year" in (no_year.doubt or "")
+    (month_end,) = find_dates("9月底前报送", year=2021)
+    assert month_end.value == date(2021, 9, 30) and month_end.doubt
+
+
+def test_import_then_check_then_launch_as_a_coordinator_does(
+    tmp_path: Path, duban_env: Path, smtp: SmtpReceiver
+) -> None:
+    draft = tmp_path / "datian.yaml"
+    made = duban("import", str(DATIAN_NOTICE), "--out", str(draft))
+    assert made.returncode == 0, made.stderr
+    assert "departments 18, 13 with duties of their own" in made.stdout
+
+    # Not yet launchable: each missing channel is named with its line.
+    check = duban("import", "--check", str(draft))
+    assert check.returncode == 2
+    missing = [line for line in check.stdout.splitlines() if ": missing: " in line]
+    lines = draft.read_text(encoding="utf-8").splitlines()
+    assert len(missing) == 19  # the coordinator and the 18 units
+    for entry in missing:
+        number = int(entry.split(":")[1])
+        assert "notify: []" in lines[number - 1]
+    assert any(
+        "to check: recovered from 「2021930日」" in line for line in check.stdout.splitlines()
+    )
+
+    # The coordinator fills in the channels (here: the test's mail server) and launches.
+    filled = []
+    for line in lines:
+        if line.strip().startswith("notify: []"):
+            indent = line[: len(line) - len(line.lstrip())]
+            line = f"{indent}notify: [{smtp.url('office@datian.test')}]"
+        filled.append(line)
+    draft.write_text("\n".join(filled) + "\n", encoding="utf-8")
+    ready = duban("import", "--check", str(draft))
+    assert ready.returncode == 0, ready.stdout
+    assert "is a valid campaign file" in ready.stdout
+    assert load_campaign_file(draft).campaign.due == date(2021, 9, 30)
+
+    launched = duban("launch", str(draft), "--now", LAUNCH_DAY)
+    assert launched.returncode == 0, launched.stderr
+    assert "18 new, 18 sent, 0 failed" in launched.stdout
+    mails = smtp.to("office@datian.test")
+    assert len(mails) == 18
+    police = next(m for m in mails if "县公安局" in m.text)
+    assert "昆仑2021" in police.text and len(links_in(police.text)) == 1
+
+
+def test_a_draft_is_never_overwritten_and_bad_notices_write_nothing(tmp_path: Path) -> None:
+    draft = tmp_path / "draft.yaml"
+    draft.write_text("# reviewed by hand\n", encoding="utf-8")
+    again = duban("import", str(DATIAN_NOTICE), "--out", str(draft))
+    assert again.returncode == 2 and "exists" in again.stderr
+    assert draft.read_text(encoding="utf-8") == "# reviewed by hand\n"
+
+    missing = duban("import", str(tmp_path / "nowhere.txt"), "--out", str(tmp_path / "x.yaml"))
+    assert missing.returncode == 2 and "nowhere.txt: file not found" in missing.stderr
+    old_word = tmp_path / "notice.doc"
+    old_word.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    binary = duban("import", str(old_word), "--out", str(tmp_path / "y.yaml"))
+    assert binary.returncode == 2 and "save it as .docx or .txt" in binary.stderr
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("caf\xe9 \x81\xff".encode("latin-1"))
+    unknown = duban("import", str(latin), "--out", str(tmp_path / "z.yaml"))
+    assert unknown.returncode == 2 and "--encoding" in unknown.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["draft.yaml", "latin.txt", "notice.doc"]
+
+
+def test_a_draft_of_any_text_is_a_campaign_once_channels_are_given() -> None:
+    """Whatever a notice holds, the draft is YAML the campaign schema reads; with a channel
+    for each unit it validates. (The property tests search further.)"""
+    for raw in (
+        "",
+        "通知",
+        "各有关单位:\n请于2021年13月40日前报送",
+        "县公安局、县教育局:\n一、要求\n",
+    ):
+        notice = from_text(raw)
+        text = render(extract(notice, TODAY), "x.txt", notice)
+        filled = text.replace("notify: []", "notify: [a@b.cn]")
+        data = yaml.safe_load(filled)
+        if data["departments"]:
+            parse_campaign(filled)
