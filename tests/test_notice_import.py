@@ -205,8 +205,8 @@ def test_import_then_check_then_launch_as_a_coordinator_does(
     assert "18 new, 18 sent, 0 failed" in launched.stdout
     mails = smtp.to("office@datian.test")
     assert len(mails) == 18
-    police = next(m for m in mails if "县公安局" in m.text)
-    assert "昆仑2021" in police.text and len(links_in(police.text)) == 1
+    police = next(m for m in mails if "县公安局" in m.body)
+    assert "昆仑2021" in police.body and len(links_in(police.body)) == 1
 
 
 def test_a_draft_is_never_overwritten_and_bad_notices_write_nothing(tmp_path: Path) -> None:
