@@ -244,3 +244,25 @@ def test_a_draft_of_any_text_is_a_campaign_once_channels_are_given() -> None:
         data = yaml.safe_load(filled)
         if data["departments"]:
             parse_campaign(filled)
+
+
+def test_a_national_notice_gives_its_number_its_co_hosts_and_their_shared_duties() -> None:
+    """An abridged national notice: five ministries issue it (in the title line and signed at
+    the end), it prints its own number, and one duty item names two lines of work."""
+    data, text = _draft(Path(__file__).parent / "fixtures" / "notice-national-2021.txt")
+    assert data["lead_office"] == "市场监管总局"
+    assert data["document_number"] == "国市监质〔2021〕51号"
+    assert _marked(text, "document_number:") is None
+    assert data["period"] == {"start": date(2021, 9, 1), "end": date(2021, 9, 30)}
+    assert data["due"] == date(2021, 10, 15) and _marked(text, "due:") is None
+    duties = {d["name"]: d.get("duties", []) for d in data["departments"]}
+    # The co-hosts are units; the lead is the coordinator, not a unit.
+    assert list(duties)[:4] == ["中央宣传部", "教育部", "科技部", "工业和信息化部"]
+    assert "市场监管总局" not in duties
+    # 「(二)教育、科技部门:」 gives its duties to both; 工信部门 is 工业和信息化部.
+    assert duties["教育部"] == duties["科技部"] == ["推动质量进校园。", "组织质量科普活动。"]
+    assert duties["工业和信息化部"] == ["开展质量标杆经验交流。"]
+    # 国资部门 names no unit of the notice: kept, under the notice's words, and marked.
+    assert duties["国资部门"] == ["推动中央企业开展质量提升。"]
+    assert "named only in part 三(四)" in (_marked(text, "- code: gzbm") or "")
+    assert data["requirements"]["note"].startswith("请各地于2021年10月15日前")

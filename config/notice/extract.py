@@ -103,12 +103,12 @@ def extract(notice: NoticeText, today: date) -> Draft:
     the notice gives none."""
     text = notice.text
     shape = outline(text)
-    notice_title, office_in_title = _title(shape)
+    notice_title, issuers = _title(shape)
     year = _year(notice_title or "", text)
-    places = [p for p in (units.place_of(office_in_title or ""),) if p]
+    places = [p for p in (units.place_of(issuers[0] if issuers else ""),) if p]
     dates = find_dates(text, year)
-    signature = _signature(shape, dates)
-    lead = _lead_office(office_in_title, signature, text)
+    signature = _signature(text)
+    lead = _lead_office(issuers[0] if issuers else None, signature, text)
     if lead.value and (place := units.place_of(lead.value)) and place not in places:
         places.append(place)
     salutation, groups = _salutation(shape)
@@ -122,7 +122,7 @@ def extract(notice: NoticeText, today: date) -> Draft:
         lead = Found(m[1], "not named as the issuer: taken from where summaries are sent")
     cohosts = [
         n
-        for n in signature
+        for n in dict.fromkeys([*issuers[1:], *signature])
         if not lead.value or units.key(n, places) != units.key(lead.value, places)
     ]
     title = _campaign_title(notice_title, lead.value, shape)
@@ -157,20 +157,23 @@ def extract(notice: NoticeText, today: date) -> Draft:
     )
 
 
-def _title(shape: Outline) -> tuple[str | None, str | None]:
-    """The notice's title and the office written before it on the same line, if any."""
+def _title(shape: Outline) -> tuple[str | None, list[str]]:
+    """The notice's title, and the bodies that issue it when the title line names them
+    (「市场监管总局 中央宣传部 … 关于开展…的通知」: the first leads, the others co-host)."""
     for line in shape.opening[:12]:
-        if len(line) > 80:
+        if len(line) > 120:
             continue
         joined = line.replace(" ", "")
         m = _TITLES[0].search(joined) or _TITLES[1].search(joined)
         if m is None:
             continue
-        title = m[0]
-        before = joined[: m.start()]
-        office = before if before and units.is_org(before.replace(" ", "")) else None
-        return title, office
-    return None, None
+        before = line[: line.find("关于")].strip() if m[0].startswith("关于") else ""
+        issuers = units.split_names(before)
+        if not all(units.is_org(n) for n in issuers):
+            joined_before = before.replace(" ", "")
+            issuers = [joined_before] if units.is_org(joined_before) else []
+        return m[0], issuers
+    return None, []
 
 
 def _year(title: str, text: str) -> int | None:
@@ -182,12 +185,12 @@ def _year(title: str, text: str) -> int | None:
     return int(max(set(years), key=years.count)) if years else None
 
 
-def _signature(shape: Outline, dates: list[FoundDate]) -> list[str]:
-    """The issuing bodies signed above the closing date: one, or a list of co-hosts."""
-    lines = shape.parts[-1].after if shape.parts else []
+def _signature(text: str) -> list[str]:
+    """The bodies signed at the end of the notice: one, or the lead and its co-hosts."""
+    lines = [line for line in text.split("\n") if line]
     names: list[str] = []
-    for line in lines[-12:]:
-        if line.startswith(("(", "（")) or re.match(r"^附件", line):
+    for line in lines[-15:]:
+        if line.startswith(("(", "（")) or "。" in line or re.match(r"^附件", line):
             continue
         found = units.split_names(line)
         if found and all(units.is_org(n) for n in found):
@@ -268,7 +271,7 @@ def _requirements(sentence: str | None, due: Found[date]) -> Found[Submission]:
     if due.doubt and due.source and due.value:
         # The department reads this note: give it the recovered date, not the garbled one.
         note = note.replace(due.source.strip("「」"), written(due.value))
-    note = tidy(re.sub(r"^(?:并|请|另外|此外)[,，]?", "", note))
+    note = tidy(note)
     return Found(
         Submission(
             summary=True,
