@@ -93,9 +93,11 @@ def _check_draft(path: Path) -> int:
     result = check_draft(path)
     for problem in result.problems:
         where = f"{path}:{problem.line}" if problem.line else str(path)
-        message = NO_CHANNEL if problem.message.startswith("no channel") else problem.message
         field = f"{problem.field}: " if problem.field else ""
-        print(f"{where}: missing: {field}{message}")
+        if problem.message.startswith("no channel"):
+            print(f"{where}: missing: {field}{NO_CHANNEL}")
+        else:
+            print(f"{where}: stops the launch: {field}{problem.message}")
     for line, mark in result.marks:
         print(f"{path}:{line}: to check: {mark}")
     if result.problems:

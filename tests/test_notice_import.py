@@ -101,7 +101,8 @@ def test_the_national_plan_in_traditional_characters_gives_its_theme_and_require
     assert data["common_duties"][0] == "开展质量品牌提升活动，改善产品和服务供给。"
     asked = data["requirements"]
     assert asked["pictures"] and asked["video"] and not asked["paper_copy"]
-    assert asked["note"].endswith("要将活动总结、有关图片及视频及时报送质检总局。")
+    # Converted character by character, never word by word (视讯 stays; it is no 视频).
+    assert asked["note"].endswith("要将活动总结、有关图片及视讯及时报送质检总局。")
     # The plan addresses no unit by name and gives no year: nothing invented without a mark.
     assert data["departments"] == []
     assert _marked(text, "departments:")
@@ -266,3 +267,85 @@ def test_a_national_notice_gives_its_number_its_co_hosts_and_their_shared_duties
     assert duties["国资部门"] == ["推动中央企业开展质量提升。"]
     assert "named only in part 三(四)" in (_marked(text, "- code: gzbm") or "")
     assert data["requirements"]["note"].startswith("请各地于2021年10月15日前")
+
+
+def _notice(tmp_path: Path, text: str, name: str = "notice.txt") -> tuple[dict[str, Any], str]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return _draft(path)
+
+
+def test_notices_as_offices_write_them_wrapped_dated_forwarded_and_numbered(
+    tmp_path: Path,
+) -> None:
+    # A salutation wrapped over two lines; a deadline with its weekday; a period 「至30日」.
+    data, text = _notice(
+        tmp_path,
+        "永春县质量强县工作领导小组办公室\n永质强办〔2022〕3号\n"
+        "关于开展2022年“质量月”活动的通知\n各乡镇人民政府,县直有关单位,\n"
+        "县市场监督管理局、县发展和改革局、\n县教育局:\n一、活动时间\n2022年9月1日至30日。\n"
+        "二、部门分工\n1.市场监管部门:开展计量服务。\n2.发改部门:开展质量提升。\n"
+        "三、工作要求\n请于2022年10月8日(星期六)前将活动总结报送县质强办。\n",
+    )
+    assert [d["name"] for d in data["departments"]] == [
+        "县市场监督管理局",
+        "县发展和改革局",
+        "县教育局",
+    ]
+    assert "各乡镇人民政府、县直有关单位" in text  # groups: said, not made units
+    assert data["document_number"] == "永质强办〔2022〕3号"
+    assert data["period"] == {"start": date(2022, 9, 1), "end": date(2022, 9, 30)}
+    assert data["due"] == date(2022, 10, 8) and _marked(text, "due:") is None
+    duties = {d["name"]: d.get("duties", []) for d in data["departments"]}
+    assert duties["县市场监督管理局"] == ["开展计量服务。"]
+    assert duties["县发展和改革局"] == ["开展质量提升。"]
+
+    # Two things asked by two dates: the summary's is taken, and the other is pointed out.
+    data, text = _notice(
+        tmp_path,
+        "关于开展2023年安全生产月活动的通知\n县发改局、县应急局:\n一、工作要求\n"
+        "请于2023年7月5日下午下班前将活动总结报送县安委办。\n"
+        "请于2023年6月10日前报送联系人名单。\n",
+        "two-dates.txt",
+    )
+    assert data["due"] == date(2023, 7, 5)
+    assert "2023-06-10" in (_marked(text, "due:") or "")
+
+    # A forwarding notice with the higher level's notice pasted below its own date: the
+    # city's number, office and deadline are not the county's.
+    data, text = _notice(
+        tmp_path,
+        "大田县质量强县工作领导小组办公室关于转发《关于开展2021年“质量月”活动的通知》的通知\n"
+        "县发改局、县工信局:\n现将三明市质量强市工作领导小组办公室《关于开展2021年“质量月”活动"
+        "的通知》转发给你们,请于2021年9月28日前将活动总结报送县质量强县工作领导小组办公室。\n"
+        "大田县质量强县工作领导小组办公室\n2021年9月12日\n三明市质量强市工作领导小组办公室\n"
+        "市强市办〔2021〕2号\n三明市质量强市工作领导小组办公室关于开展2021年“质量月”活动的通知\n"
+        "各县(市、区)质量强县工作领导小组办公室:\n请于2021年9月25日前报送总结。\n"
+        "三明市质量强市工作领导小组办公室\n2021年9月1日\n",
+        "forwarded.txt",
+    )
+    assert [d["name"] for d in data["departments"]] == ["县发改局", "县工信局"]
+    assert "document_number" not in data and data["due"] == date(2021, 9, 28)
+    assert data["title"] == "大田县2021年“质量月”活动"
+
+
+def test_a_word_notice_gives_the_duties_of_its_table(tmp_path: Path) -> None:
+    from docx import Document
+
+    document = Document()
+    for line in ("关于开展2021年“质量月”活动的通知", "县工信局、县市场监管局:", "一、部门分工"):
+        document.add_paragraph(line)
+    table = document.add_table(rows=3, cols=2)
+    for row, cells in zip(
+        table.rows,
+        [("单位", "任务"), ("工信部门", "开展质量标杆交流。"), ("市场监管部门", "开展抽查。")],
+        strict=True,
+    ):
+        row.cells[0].text, row.cells[1].text = cells
+    document.add_paragraph("二、工作要求")
+    document.add_paragraph("请于2021年9月30日前将活动总结报送县质强办。")
+    path = tmp_path / "notice.docx"
+    document.save(str(path))
+    data, _ = _draft(path)
+    duties = {d["name"]: d.get("duties", []) for d in data["departments"]}
+    assert duties == {"县工信局": ["开展质量标杆交流。"], "县市场监管局": ["开展抽查。"]}

@@ -45,6 +45,8 @@ def find_dates(text: str, year: int | None = None) -> list[FoundDate]:
         return any(start < e and s < end for s, e in taken)
 
     for m in _FULL.finditer(text):
+        if m[0].endswith("号") and "月" not in m[0]:
+            continue  # 「国市监质202151号」: a document number that lost its brackets
         one = _full_date(m)
         if one is not None:
             found.append(one)
@@ -91,7 +93,9 @@ def _full_date(m: re.Match[str]) -> FoundDate | None:
     )
     if not readings:
         return None
-    value = readings[0]
+    # Of several readings the latest: the date is a deadline or a day of the campaign, and
+    # 「2021101日」 is far likelier 10月1日 than 1月01日. It is marked either way.
+    value = max(readings)
     if not lost:
         return FoundDate(value, m[0], m.start(), m.end())
     if len(readings) == 1:

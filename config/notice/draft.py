@@ -97,8 +97,7 @@ def _requirements(out: _Writer, draft: Draft) -> None:
 
 
 def _departments(out: _Writer, draft: Draft) -> None:
-    duties_from = {u.duty_source.split()[0][0] for u in draft.units if u.duty_source}
-    described = "、".join(sorted(duties_from))
+    described = "、".join(draft.duty_parts)
     out.comment(
         "The units the notice addresses, in its order"
         + (f"; `duties` are those of part {described}." if described else ".")
@@ -119,15 +118,13 @@ def _departments(out: _Writer, draft: Draft) -> None:
 
 def _unit(out: _Writer, unit: DraftUnit) -> None:
     out.blank()
-    if unit.source == "co-hosts":
-        out.comment("  a co-host of the notice (signed at its end)", raw=True)
     out.mark(unit.doubt, indent=1)
     out.value("- code", unit.code, indent=1)
     out.value("name", unit.name, indent=2)
     # Not a CHECK mark: the schema itself reports a missing channel, until one is given.
     out.line(f"    notify: []  # {NO_CHANNEL}")
     if unit.duties:
-        out.line(f"    duties:   # {unit.duty_source}")
+        out.line(f"    duties:   # {_one_line('; '.join(unit.duty_from))}")
         for duty in unit.duties:
             out.item(duty, indent=3)
 
@@ -149,7 +146,7 @@ class _Writer:
             self.lines.append("")
 
     def comment(self, text: str, raw: bool = False) -> None:
-        self.lines.append(("#" + text) if raw else f"# {text}")
+        self.lines.append(("#" + _one_line(text)) if raw else f"# {_one_line(text)}")
 
     def mark(self, doubt: str | None, indent: int = 0) -> None:
         if doubt:
@@ -179,7 +176,8 @@ def scalar(value: Any) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """A comment stays one line: whatever breaks a line in YAML's eyes becomes a space."""
+    return " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]", " ", text).split())
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 
 _NUMERAL = "一二三四五六七八九十"
 _PART = re.compile(rf"^([{_NUMERAL}]{{1,3}})\s*[、.．]\s*(.*)$")
-_ITEM = re.compile(rf"^\(\s*([{_NUMERAL}]{{0,3}})\s*\)\s*(.*)$")
+# (一) or, where copying lost the numeral, (); also 1. 1、 (1) in notices that number so.
+_ITEM = re.compile(
+    rf"^(?:\(\s*([{_NUMERAL}]{{0,3}}|\d{{1,2}})\s*\)|(\d{{1,2}})\s*[.、．](?!\d))\s*(.*)$"
+)
 
 
 @dataclass
@@ -61,7 +64,7 @@ def outline(text: str) -> Outline:
         current = parts[-1]
         item = _ITEM.match(line)
         if item:
-            current.items.append(Item(item[1], item[2].strip()))
+            current.items.append(Item(item[1] or item[2] or "", item[3].strip()))
         elif current.items and not current.after and not _closing(line):
             current.items[-1].more.append(line)
         elif current.items:

@@ -68,36 +68,38 @@ def read_notice(path: Path | str, encoding: str | None = None) -> NoticeText:
 def _docx_text(path: Path) -> str:
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     try:
         document = Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError) as exc:
         raise NoticeFileError(path, f"not a readable Word document ({exc})") from None
-    lines = [p.text for p in document.paragraphs]
-    # Duty tables (单位 | 任务) read row by row, cells joined the way a notice writes them.
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells]
-            lines.append(":".join(dict.fromkeys(c for c in cells if c)))
+    lines: list[str] = []
+    # Paragraphs and tables in the order they stand: a duty table (单位 | 任务) belongs to the
+    # part it is printed in. A row reads as 「单位:任务」, as a duty item is written.
+    for element in document.element.body.iterchildren():
+        if element.tag == qn("w:p"):
+            lines.append(Paragraph(element, document).text)
+        elif element.tag == qn("w:tbl"):
+            for row in Table(element, document).rows:
+                cells = [c.text.strip() for c in row.cells]
+                lines.append(":".join(dict.fromkeys(c for c in cells if c)))
     return "\n".join(lines)
 
 
 def from_text(raw: str, encoding: str = "str") -> NoticeText:
+    """Characters are converted one by one (縣資訊中心 → 县资讯中心), never word by word: a
+    word list would rename units (资讯 → 信息) and change what the notice says."""
     traditional = is_traditional(raw)
-    text = _to_simplified().convert(raw) if traditional else raw
+    text = _t2s().convert(raw) if traditional else raw
     return NoticeText(normalise(text), encoding, traditional)
 
 
 @lru_cache(maxsize=1)
 def _t2s() -> OpenCC:
     return OpenCC("t2s")
-
-
-@lru_cache(maxsize=1)
-def _to_simplified() -> OpenCC:
-    """Characters and words: the templates in traditional characters that circulate are
-    mostly Taiwanese renderings, where 視訊 is 视频 and 支援 is 支持."""
-    return OpenCC("tw2sp")
 
 
 @lru_cache(maxsize=1)
@@ -117,6 +119,7 @@ def is_traditional(text: str) -> bool:
     return to_simple > to_traditional
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\ufffe\uffff]")
 _SPACES = re.compile(r"[ \t\u3000\u00a0\u2002-\u200b\ufeff]+")
 
 
@@ -124,9 +127,10 @@ def normalise(text: str) -> str:
     """Full-width letters, digits and punctuation as ASCII (（）：，；→ ( ) : , ;), every kind of
     space as one space, lines stripped. Quotes, 、, 。 and the brackets of document numbers
     are kept as they are; `tidy` gives the Chinese punctuation back for what the draft shows."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(_half_width(ch) for ch in text)
-    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    # Every line break Python knows (\x0c, \x85, \u2028 too), then no control character left.
+    lines = (_CONTROL.sub("", line) for line in text.splitlines())
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in lines)
 
 
 def _half_width(ch: str) -> str:

@@ -60,12 +60,20 @@ _RELATED = {
     "体育": ("教体", "教育体育"),
     "宣传": ("宣传部", "委宣传"),
 }
-# Addressees that are groups, not units: 各有关企业, 各市场监管所, 有关单位.
-_GROUP = re.compile(r"^(?:各|有关|相关|所属|全体|其他)")
+# Addressees that are groups, not units: 各有关企业, 各市场监管所, 县直有关单位.
+_GROUP = re.compile(r"^(?:各|全体|其他|所属)|有关|相关")
+# Roles in a duty list, not units: 「牵头单位:」, 「配合单位:」, 「成立领导小组:」.
+_ROLE = re.compile(
+    r"^(?:牵头|配合|责任|参加|参与|主办|承办|协办|支持|指导|成立|组建|设立)|^(?:单位|部门|机构)$"
+)
 
 
 def is_group(name: str) -> bool:
-    return bool(_GROUP.match(name)) or name.endswith(("等", "们"))
+    return bool(_GROUP.search(name)) or name.endswith(("等", "们"))
+
+
+def is_role(name: str) -> bool:
+    return bool(_ROLE.match(name))
 
 
 def is_org(name: str) -> bool:
@@ -78,17 +86,21 @@ def is_org(name: str) -> bool:
 def key(name: str, places: Iterable[str] = ()) -> str:
     """The line of work a name stands for: 县市场监督管理局, 县市场监管局 and 市场监管部门
     give 市场监管; 人行大田县支行 gives 人行."""
+    core = _core(name, places)
+    for long, short in _SHORT:
+        core = core.replace(long, short)
+    dropped = _KIND.sub("", core)
+    return dropped if len(dropped) >= 2 else core
+
+
+def _core(name: str, places: Iterable[str]) -> str:
+    """The name without its place: 人行大田县支行 → 人行支行, 县发改局 → 发改局."""
     core = name
     for place in sorted(places, key=len, reverse=True):
         if len(core) > len(place) + 1:
             core = core.replace(place, "")
     stripped = _PLACE.sub("", core)
-    if len(stripped) >= 2:
-        core = stripped
-    for long, short in _SHORT:
-        core = core.replace(long, short)
-    dropped = _KIND.sub("", core)
-    return dropped if len(dropped) >= 2 else core
+    return stripped if len(stripped) >= 2 else core
 
 
 def related(category: str, unit_key: str) -> bool:
@@ -98,8 +110,11 @@ def related(category: str, unit_key: str) -> bool:
 
 def place_of(office: str) -> str | None:
     """The place an office belongs to: 大田县 of 大田县质量强县工作领导小组办公室."""
+    office = re.sub(r"^中共", "", office)
+    # A place's own name comes first: never 县, 市, 省 or 区 (县质量强县… has no place).
     m = re.match(
-        r"^[\u4e00-\u9fff]{1,7}?(?:自治区|自治州|自治县|特别行政区|省|市(?!场)|县|区|州|盟|旗)",
+        r"^[^县市省区\W\d][\u4e00-\u9fff]{0,6}?"
+        r"(?:自治区|自治州|自治县|特别行政区|省|市(?!场)|县|区|州|盟|旗)",
         office,
     )
     if m is None or len(m[0]) < 2 or m[0].startswith(("国家", "全国", "中华")):
@@ -138,12 +153,7 @@ def shared_suffix(names: list[str]) -> list[str]:
 def code_for(name: str, places: Iterable[str], taken: set[str]) -> str:
     """A short ASCII code from the name's pinyin initials (县发改局 → fgj), unique among
     `taken`, which it joins."""
-    core = name
-    for place in sorted(places, key=len, reverse=True):
-        if len(core) > len(place) + 1:
-            core = core.replace(place, "")
-    stripped = _PLACE.sub("", core)
-    core = stripped if len(stripped) >= 2 else core
+    core = _core(name, places)
     _bank_readings()
     letters = "".join(
         p[0] for p in lazy_pinyin(core, style=Style.FIRST_LETTER, errors="ignore") if p
