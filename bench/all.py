@@ -115,22 +115,22 @@ def commit() -> str:
     return f"{sha or 'unknown'}{' with uncommitted changes' if dirty else ''}"
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+
+
 def _value(entry: dict[str, Any] | None) -> str:
-    if entry is None:
-        return "—"
-    value = entry["value"]
-    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
-    peak = f" (peak {entry['peak_mb']} MB)" if entry.get("peak_mb") else ""
-    return f"{text} {entry['unit']}{peak}"
+    return "—" if entry is None else f"{_number(entry['value'])} {entry['unit']}"
 
 
-def _baseline(entries: list[dict[str, Any] | None]) -> str:
-    shown = []
-    for entry in entries:
+def _baseline(entries: list[dict[str, Any] | None], databases: list[str]) -> str:
+    """The naive baseline of each database's run, named once."""
+    shown: dict[str, list[str]] = {}
+    for db, entry in zip(databases, entries, strict=True):
         if entry and entry.get("baseline"):
             b = entry["baseline"]
-            shown.append(f"{b['name']}: {b['value']:,.3g} {b['unit']}")
-    return "; ".join(dict.fromkeys(shown)) or ""
+            shown.setdefault(b["name"], []).append(f"{db} {_number(b['value'])} {b['unit']}")
+    return "; ".join(f"{name}: {', '.join(values)}" for name, values in shown.items())
 
 
 def _met(entries: list[dict[str, Any] | None]) -> str:
@@ -140,24 +140,85 @@ def _met(entries: list[dict[str, Any] | None]) -> str:
     return "yes" if all(marks) else "**no**"
 
 
+PEAK_TARGET_MB = 500
+
+
 def table(results: list[dict[str, Any]], databases: list[str]) -> list[str]:
     lines = [
         "| area | measure | " + " | ".join(databases) + " | target | met | naive baseline |",
         "| --- | --- | " + " | ".join("---" for _ in databases) + " | --- | --- | --- |",
     ]
     by_key: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    peaks: dict[str, dict[str, float]] = {}
     for result in results:
         for entry in result["results"]:
             key = (result["bench"], entry["measure"])
             by_key.setdefault(key, {})[result["database"]] = entry
+            if entry.get("peak_mb"):
+                area = peaks.setdefault(result["bench"], {})
+                area[result["database"]] = max(area.get(result["database"], 0), entry["peak_mb"])
+    area_rows: dict[str, list[str]] = {}
     for (area, measure), per_db in by_key.items():
         entries = [per_db.get(db) for db in databases]
         target = next((e["target"] for e in entries if e and e.get("target")), "")
         cells = " | ".join(_value(e) for e in entries)
-        lines.append(
-            f"| {area} | {measure} | {cells} | {target} | {_met(entries)} | {_baseline(entries)} |"
+        baseline = _baseline(entries, databases)
+        area_rows.setdefault(area, []).append(
+            f"| {area} | {measure} | {cells} | {target} | {_met(entries)} | {baseline} |"
         )
+    for area, rows in area_rows.items():
+        lines += rows
+        if area in peaks and not any("peak memory" in row for row in rows):
+            # Each area's largest process (the benchmark's own, or the server's for web).
+            cells = " | ".join(
+                f"{peaks[area][db]:,.0f} MB" if db in peaks[area] else "—" for db in databases
+            )
+            met = "yes" if all(v < PEAK_TARGET_MB for v in peaks[area].values()) else "**no**"
+            lines.append(
+                f"| {area} | peak memory, largest process | {cells} | "
+                f"under {PEAK_TARGET_MB} MB | {met} | |"
+            )
     return lines
+
+
+def write_results(out: Path, folder: Path, databases: list[str]) -> list[dict[str, Any]]:
+    """`RESULTS.md` from a run's folder: its `meta.json` and each area's JSON (or error)."""
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    results = [
+        json.loads((folder / f"{a}-{d}.json").read_text(encoding="utf-8"))
+        if (folder / f"{a}-{d}.json").exists()
+        else {"bench": a, "database": d, "error": f"no result in {folder}", "results": []}
+        for a in meta["areas"]
+        for d in databases
+    ]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `.venv/bin/python -m bench.all` on {meta['started']} UTC "
+        f"({meta['minutes']:.0f} minutes), {meta['units']:,} units "
+        f"(the report: {min(meta['units'], REPORT_UNITS):,} units with one photo each).",
+        "",
+        f"- commit: {meta['commit']}",
+        *meta["machine"],
+        f"- load average (1 min) before {meta['load_before']:.2f}, after "
+        f"{meta['load_after']:.2f}; the benchmark client (wrk, SMTP sink) shares the machine "
+        "with the server",
+        "",
+        *table(results, databases),
+        "",
+    ]
+    for r in results:
+        if r.get("error"):
+            lines += [
+                f"**{r['bench']} on {r['database']} failed:**",
+                "",
+                "```",
+                r["error"],
+                "```",
+                "",
+            ]
+    out.write_text("\n".join(lines), encoding="utf-8")
+    return results
 
 
 def main() -> None:
@@ -166,35 +227,38 @@ def main() -> None:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--areas", nargs="+", default=list(AREAS), choices=AREAS)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument(
+        "--from", dest="rewrite", type=Path, help="write the table again from a run's folder"
+    )
     args = parser.parse_args()
+    if args.rewrite:
+        results = write_results(args.out, args.rewrite, args.databases)
+        print(f"wrote {args.out}")
+        raise SystemExit(1 if any(r.get("error") for r in results) else 0)
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"duban-bench-all-{os.getpid()}"
     folder.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
     load_before = os.getloadavg()
-    results = [run(a, d, args.units, folder) for a in args.areas for d in args.databases]
-    load_after = os.getloadavg()
-    minutes = (dt.datetime.now(dt.UTC) - started).total_seconds() / 60
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Written by `.venv/bin/python -m bench.all` on {started:%Y-%m-%d %H:%M} UTC "
-        f"({minutes:.0f} minutes), {args.units:,} units "
-        f"(the report: {min(args.units, REPORT_UNITS):,} units with one photo each).",
-        "",
-        f"- commit: {commit()}",
-        *machine(),
-        f"- load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}; "
-        "the benchmark client (wrk, SMTP sink) shares the machine with the server",
-        "",
-        *table(results, args.databases),
-        "",
-    ]
-    failed = [r for r in results if r.get("error")]
-    for r in failed:
-        lines += [f"**{r['bench']} on {r['database']} failed:**", "", "```", r["error"], "```", ""]
-    args.out.write_text("\n".join(lines), encoding="utf-8")
-    print(f"\nwrote {args.out}")
-    raise SystemExit(1 if failed else 0)
+    for area in args.areas:
+        for database in args.databases:
+            result = run(area, database, args.units, folder)
+            if result.get("error"):
+                path = folder / f"{area}-{database}.json"
+                path.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    meta = {
+        "started": f"{started:%Y-%m-%d %H:%M}",
+        "minutes": (dt.datetime.now(dt.UTC) - started).total_seconds() / 60,
+        "units": args.units,
+        "areas": args.areas,
+        "commit": commit(),
+        "machine": machine(),
+        "load_before": load_before[0],
+        "load_after": os.getloadavg()[0],
+    }
+    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    results = write_results(args.out, folder, args.databases)
+    print(f"\nwrote {args.out} (from {folder}; `--from {folder}` writes it again)")
+    raise SystemExit(1 if any(r.get("error") for r in results) else 0)
 
 
 if __name__ == "__main__":

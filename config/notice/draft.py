@@ -160,11 +160,13 @@ class _Writer:
         self.lines.append(f"{'  ' * indent}- {scalar(value)}")
 
     def found(self, key: str, found: Found[Any], note: str | None = None) -> None:
+        """The value with its mark above it, and where the notice gives it (二、活动主题)."""
         self.mark(found.doubt)
         if found.value is None:
             self.lines.append(f"# {key}:")
         else:
-            self.value(key, found.value, note=note)
+            where = f"from {found.source}" if found.source and not found.doubt else None
+            self.value(key, found.value, note="; ".join(n for n in (note, where) if n) or None)
 
 
 def scalar(value: Any) -> str:

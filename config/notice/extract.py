@@ -40,7 +40,6 @@ class DraftUnit:
     code: str
     duties: list[str] = field(default_factory=list)
     duty_from: list[str] = field(default_factory=list)  # 四(二) 工信部门
-    source: str = "salutation"  # salutation, co-hosts, duties
     doubt: str | None = None
 
 
@@ -127,7 +126,7 @@ def extract(notice: NoticeText, today: date) -> Draft:
         if all(units.key(name, places) != units.key(u.name, places) for u in draft_units):
             doubt = "signed the notice with the lead office: check that it reports too"
             code = units.code_for(name, places, taken)
-            draft_units.append(DraftUnit(name, code, source="co-hosts", doubt=doubt))
+            draft_units.append(DraftUnit(name, code, doubt=doubt))
     duty_parts = _duties(shape, draft_units, places, taken)
     common, common_source = _common_duties(shape)
     return Draft(
@@ -320,7 +319,6 @@ def _requirements(
             video=bool(re.search(r"视频|录像|影像|视讯", sentence)),
             note=tidy(note),
         ),
-        source="the closing request",
     )
 
 
@@ -371,7 +369,7 @@ def _give(
             doubt = f"{name} in part {part} read as {'、'.join(u.name for u in same)}"
     if not same:
         doubt = f"named only in part {part} ({name}): give the unit's own name"
-        unit = DraftUnit(name, units.code_for(name, places, taken), source="duties", doubt=doubt)
+        unit = DraftUnit(name, units.code_for(name, places, taken), doubt=doubt)
         draft_units.append(unit)
         same = [unit]
     for unit in same:
