@@ -47,10 +47,9 @@ def render(draft: Draft, source: str, notice: NoticeText) -> str:
     out.found("document_number", number)
     out.blank()
     if draft.lead_office.value:
-        out.mark("the office's own address: where reports and answers go")
         out.line("coordinator:")
         out.value("name", draft.lead_office.value, indent=1)
-        out.line("  notify: []")
+        out.line("  notify: []  # the office's own address: where reports and answers go")
         out.blank()
         group = re.sub(r"办公室$", "", draft.lead_office.value)
         if group != draft.lead_office.value:
