@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,14 +18,11 @@ from config.notice.draft import render
 from config.notice.extract import extract
 from config.notice.text import from_text
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-NOTICE = SEEDS / "002_2b27367e13f698ba.txt"
+NOTICE = Path(__file__).resolve().parent / "fixtures" / "notices" / "datian-2021-notice.txt"
 TODAY = date(2026, 11, 22)
 FAST = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-pytestmark = pytest.mark.skipif(not NOTICE.exists(), reason=f"no seed notice at {NOTICE}")
 
 
 def _draft(raw: str) -> tuple[dict[str, Any], str, str]:
