@@ -7,6 +7,7 @@ conversion to a campaign's timezone happens only where a person reads a time.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pendulum
 
@@ -88,4 +89,8 @@ def days_overdue(due_at: datetime, now: datetime, timezone: str) -> int:
     """Calendar days past the deadline's day, as an office counts them (0 if not past)."""
     if now <= due_at:
         return 0
-    return max((local(now, timezone).date() - local(due_at, timezone).date()).days, 1)
+    # The stdlib's conversion: the dashboard counts this for every unit on a page, and
+    # Pendulum's conversion cost more there than the page's queries. The days are the same.
+    zone = ZoneInfo(timezone)
+    day = to_utc(now).astimezone(zone).date() - to_utc(due_at).astimezone(zone).date()
+    return max(day.days, 1)

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -87,18 +88,33 @@ def _insert_new_batch(
     rows: list[dict[str, Any]],
     constants: dict[str, Any] | None = None,
 ) -> int:
-    """`_insert_new` for the large batches of a launch: one `INSERT … SELECT FROM` a JSON
-    document `ON CONFLICT DO NOTHING` (see `_recordset`), whose row count is exact.
-    `constants` are columns with one value for every row."""
+    """`_insert_new` for the large batches of a launch (see `_batch_insert`). `constants`
+    are columns with one value for every row."""
     if not rows:
         return 0
-    source = _recordset(conn, table, rows, constants)
-    if source is None:
-        return _insert_new(conn, table, [{**(constants or {}), **r} for r in rows])
-    names, select_rows, params = source
-    stmt = _insert(conn, table).from_select(names, select_rows).on_conflict_do_nothing()
+    stmt, params = _batch_insert(conn, table, rows, constants)
+    stmt = stmt.on_conflict_do_nothing()
+    if isinstance(params, list):  # executemany: psycopg reports rowcount -1 for such batches
+        return len(conn.execute(stmt.returning(table.c.id), params).all())
     stmt = stmt.execution_options(preserve_rowcount=True)
     return int(conn.execute(stmt, params).rowcount)
+
+
+def _batch_insert(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    constants: dict[str, Any] | None = None,
+) -> tuple[Any, Any]:
+    """An INSERT of a batch and its parameters: `INSERT … SELECT FROM` one JSON document
+    when the rows fit (see `_recordset`), else the rows themselves, executemany. Callers add
+    their ON CONFLICT and RETURNING."""
+    stmt = _insert(conn, table)
+    source = _recordset(conn, table, rows, constants)
+    if source is None:
+        return stmt, [{**(constants or {}), **r} for r in rows]
+    names, select_rows, params = source
+    return stmt.from_select(names, select_rows), params
 
 
 def _recordset(
@@ -221,12 +237,7 @@ def upsert_departments(conn: Connection, rows: list[dict[str, Any]]) -> dict[str
     current addresses) for every row, from the statement itself (no second lookup)."""
     if not rows:
         return {}
-    stmt = _insert(conn, DEPARTMENT)
-    params: Any = rows
-    source = _recordset(conn, DEPARTMENT, rows)
-    if source is not None:
-        names, select_rows, params = source
-        stmt = stmt.from_select(names, select_rows)
+    stmt, params = _batch_insert(conn, DEPARTMENT, rows)
     kept = DEPARTMENT.c.reassigned_at.is_not(None)
     set_ = {k: stmt.excluded[k] for k in ("name", "duties", "head_notify", "in_file")}
     for k in ("person", "phone", "notify"):
@@ -318,14 +329,8 @@ def insert_assignments(
     }
     rows = [{"department_id": d} for d in department_ids]
     returning = (ASSIGNMENT.c.department_id, ASSIGNMENT.c.id)
-    source = _recordset(conn, ASSIGNMENT, rows, constants)
-    if source is not None:
-        names, select_rows, params = source
-        stmt = _insert(conn, ASSIGNMENT).from_select(names, select_rows)
-        found = conn.execute(stmt.on_conflict_do_nothing().returning(*returning), params)
-    else:
-        stmt = _insert(conn, ASSIGNMENT).on_conflict_do_nothing().returning(*returning)
-        found = conn.execute(stmt, [{**constants, **r} for r in rows])
+    stmt, params = _batch_insert(conn, ASSIGNMENT, rows, constants)
+    found = conn.execute(stmt.on_conflict_do_nothing().returning(*returning), params)
     return {int(d): int(a) for d, a in found}
 
 
@@ -357,12 +362,8 @@ def live_token_salts(conn: Connection, assignment_ids: Sequence[int]) -> dict[in
 def insert_tokens(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    source = _recordset(conn, TOKEN, rows)
-    if source is None:
-        conn.execute(TOKEN.insert(), rows)
-    else:
-        names, select_rows, params = source
-        conn.execute(TOKEN.insert().from_select(names, select_rows), params)
+    stmt, params = _batch_insert(conn, TOKEN, rows)
+    conn.execute(stmt, params)
 
 
 # --- the notification ledger ---------------------------------------------------------------
@@ -1206,7 +1207,7 @@ def display_status(status: str, late: bool) -> str:
 
 def _dashboard_filter(status: str | None) -> list[Any]:
     """The list's filter, with the campaign and the clock left as parameters (`campaign_id`,
-    `now`), so that each statement is built once (see `_dashboard_statement`)."""
+    `now`), so that each statement is built once (see `_dashboard_query`)."""
     where = [ASSIGNMENT.c.campaign_id == bindparam("campaign_id")]
     if status == "overdue":
         where += [ASSIGNMENT.c.settled.is_(False), ASSIGNMENT.c.due_at < bindparam("now")]
@@ -1227,18 +1228,10 @@ def dashboard_count(conn: Connection, campaign_id: int, status: str | None, now:
     return int(conn.execute(query, {"campaign_id": campaign_id, "now": now}).scalar_one())
 
 
-# Statements the dashboard runs on every page, built once per process: building a SELECT and
-# deriving its cache key cost several times what SQLite then spends running it.
-_DASHBOARD_STATEMENTS: dict[tuple[Any, ...], Any] = {}
-
-
-def _dashboard_statement(key: tuple[Any, ...], build: Any) -> Any:
-    found = _DASHBOARD_STATEMENTS.get(key)
-    if found is None:
-        found = _DASHBOARD_STATEMENTS[key] = build()
-    return found
-
-
+# The statements the dashboard runs on every page are built once per process (`cache`):
+# building a SELECT and deriving its cache key cost several times what SQLite then spends
+# running it. Their arguments are the few known words of `web.dashboard._view`.
+@cache
 def _dashboard_query(status: str | None, sort: str, descending: bool, paged: bool) -> Any:
     columns = {
         "due": [ASSIGNMENT.c.settled, ASSIGNMENT.c.due_at],
@@ -1288,10 +1281,7 @@ def dashboard_rows(
     still owe their summary first, earliest deadline first, so overdue units lead (the
     dashboard index serves it)."""
     paged = limit is not None
-    query = _dashboard_statement(
-        ("rows", status, sort, descending, paged),
-        lambda: _dashboard_query(status, sort, descending, paged),
-    )
+    query = _dashboard_query(status, sort, descending, paged)
     params: dict[str, Any] = {"campaign_id": campaign_id, "now": now}
     if paged:
         params.update(offset=offset, limit=limit)
@@ -1301,13 +1291,14 @@ def dashboard_rows(
 def messages_of(conn: Connection, assignment_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Every message to or about these units, oldest first."""
     out: dict[int, list[dict[str, Any]]] = {a: [] for a in assignment_ids}
-    query = _dashboard_statement(("messages",), _messages_query)
+    query = _messages_query()
     for chunk in _chunks(list(assignment_ids)):
         for row in _utc_rows(conn.execute(query, {"ids": list(chunk)})):
             out[row["assignment_id"]].append(row)
     return out
 
 
+@cache
 def _messages_query() -> Any:
     return (
         select(NOTIFICATION.c.assignment_id, *_message_columns(), NOTIFICATION.c.created_at)
@@ -1325,13 +1316,14 @@ def message_summaries(conn: Connection, assignment_ids: Sequence[int]) -> dict[i
     failed (`failed_kind`, `failed_recipient`, `last_error`, `failed_at`). A unit without
     messages is left out."""
     out: dict[int, dict[str, Any]] = {}
-    query = _dashboard_statement(("summaries",), _summaries_query)
+    query = _summaries_query()
     for chunk in _chunks(list(assignment_ids)):
         for row in _utc_rows(conn.execute(query, {"ids": list(chunk)})):
             out[row["assignment_id"]] = row
     return out
 
 
+@cache
 def _summaries_query() -> Any:
     n = NOTIFICATION
     notice = n.c.kind == NOTICE

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from config.campaign_file import load_campaign_file, parse_campaign
@@ -347,3 +348,37 @@ def test_a_word_notice_gives_the_duties_of_its_table(tmp_path: Path) -> None:
     data, _ = _draft(path)
     duties = {d["name"]: d.get("duties", []) for d in data["departments"]}
     assert duties == {"县工信局": ["开展质量标杆交流。"], "县市场监管局": ["开展抽查。"]}
+
+
+def test_import_options_print_check_replace_and_read_a_named_encoding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.main import main
+
+    # --out - prints the draft and writes no file.
+    assert main(["import", str(DATIAN_NOTICE), "--out", "-"]) == 0
+    printed = capsys.readouterr().out
+    assert yaml.safe_load(printed)["due"] == date(2021, 9, 30)
+    assert list(tmp_path.iterdir()) == []
+
+    # --check on a notice says what the draft would lack, and writes nothing.
+    assert main(["import", "--check", str(NATIONAL_PLAN)]) == 0
+    said = capsys.readouterr().out
+    assert "missing: the departments: the notice names none" in said
+    assert "to check: due:" in said and "placeholder" in said
+
+    # --force replaces a draft; without it the draft stays (see the test above).
+    draft = tmp_path / "draft.yaml"
+    draft.write_text("# old\n", encoding="utf-8")
+    assert main(["import", str(DATIAN_NOTICE), "--out", str(draft), "--force"]) == 0
+    assert yaml.safe_load(draft.read_text(encoding="utf-8"))["slug"] == "datian-quality-month-2021"
+
+    # A Big5 notice is read with --encoding; a wrong one is refused, naming it.
+    big5 = tmp_path / "notice-big5.txt"
+    big5.write_bytes("縣發改局、縣公安局:\n請於2021年9月30日前報送總結。\n".encode("big5"))
+    assert main(["import", str(big5), "--encoding", "big5", "--out", str(tmp_path / "b.yaml")]) == 0
+    data = yaml.safe_load((tmp_path / "b.yaml").read_text(encoding="utf-8"))
+    assert [d["name"] for d in data["departments"]] == ["县发改局", "县公安局"]
+    assert data["due"] == date(2021, 9, 30)
+    assert main(["import", str(big5), "--encoding", "no-such-codec", "--out", "-"]) == 2
+    assert "cannot be read as no-such-codec" in capsys.readouterr().err

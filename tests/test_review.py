@@ -12,7 +12,7 @@ from config.clock import parse_instant
 from flows.launch import launch_flow
 from flows.monitor import monitor_flow
 from tests.campaigns import links_in, snapshot
-from tests.receivers import SmtpReceiver, free_port
+from tests.receivers import HttpReceiver, SmtpReceiver, free_port
 from tests.web_helpers import (
     JPEG,
     LAUNCHED,
@@ -24,6 +24,7 @@ from tests.web_helpers import (
     Department,
     address,
     coordinator_account,
+    execute,
     headed,
     launch_units,
     ledger,
@@ -391,3 +392,34 @@ def test_reminders_say_whether_and_when_the_unit_acknowledged(
     (copy_b,) = [m.body for m in smtp.to(OFFICE) if "（b局）" in m.subject]
     assert "该单位已于9月24日签收任务。" in copy_a
     assert "该单位至今未签收任务。" in copy_b
+
+
+def test_the_list_sums_up_each_units_messages_and_escapes_what_a_server_said(
+    tmp_path: Path, smtp: SmtpReceiver, http: HttpReceiver
+) -> None:
+    """The list's message cell: the notice's state, how many messages, how many failed (with
+    the last error, as the receiving server worded it, escaped) and how many are unconfirmed."""
+    launch_units(tmp_path, smtp, ["a", "b"], extra_notify={"b": [http.url("refuse/b")]})
+    monitor_at("2021-09-27T09:00")  # 提醒 to both; b's webhook refuses it
+    # A server's answer may carry markup; and a sender stopped after sending a's reminder.
+    execute(
+        "UPDATE notification SET last_error = :e WHERE state = 'failed'",
+        e="HTTP 500 <script>alert(1)</script>",
+    )
+    execute(
+        "UPDATE notification SET state = 'sending' WHERE kind != 'notice' AND id = "
+        "(SELECT min(n.id) FROM notification n JOIN assignment a ON a.id = n.assignment_id "
+        "JOIN department d ON d.id = a.department_id WHERE d.code = 'a' AND n.kind != 'notice')"
+    )
+    coordinator_account()
+    with web_server(DUBAN_NOW=SERVER_NOW) as base:
+        listing = Dashboard(base).page("/c/test-campaign?sort=code")
+    row_a, row_b = (
+        re.search(rf"<tr[^>]*>(?:(?!</tr>).)*?/u/{code}\b(?:(?!</tr>).)*</tr>", listing, re.S)[0]  # type: ignore[index]
+        for code in ("a", "b")
+    )
+    assert "通知✓" in row_a and "共1条" in row_a and "待发1条" in row_a
+    assert "失败" not in row_a
+    assert "共2条" in row_b and "失败1条" in row_b and "待发" not in row_b
+    assert "HTTP 500 &lt;script&gt;alert(1)&lt;/script&gt;" in row_b
+    assert "<script>alert" not in listing

@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 from starlette.background import BackgroundTask
 
 from config.channels import redact
-from config.clock import ClockError, parse_instant
+from config.clock import ClockError, days_overdue, parse_instant
 from config.clock import now as clock_now
 from models import queries as q
 from models.db import get_engine
@@ -37,7 +37,6 @@ from web.pages import (
     message_label,
     short_time,
     templates,
-    wall_clock,
 )
 
 router = APIRouter()
@@ -165,7 +164,7 @@ def _listed(
         due_at = r["due_at"]
         settled = r["status"] in SETTLED_STATUSES
         if (due_at, settled) not in days:
-            days[due_at, settled] = 0 if settled else _days_overdue(due_at, now, tz)
+            days[due_at, settled] = 0 if settled else days_overdue(due_at, now, tz)
         if due_at not in due_times:
             due_times[due_at] = short_time(due_at, tz)
         url = escape(f"/c/{slug}/u/{quote(r['code'])}")
@@ -458,15 +457,7 @@ def _overdue_days(unit: dict[str, Any], now: datetime, timezone: str) -> int:
     """Days overdue of a unit that still owes its summary; 0 once it has delivered."""
     if unit["status"] in SETTLED_STATUSES:
         return 0
-    return _days_overdue(unit["due_at"], now, timezone)
-
-
-def _days_overdue(due_at: datetime, now: datetime, timezone: str) -> int:
-    """`config.clock.days_overdue` with the stdlib's conversion (see `web.pages.wall_clock`):
-    calendar days past the deadline's day in the campaign's timezone, at least 1 once past."""
-    if now <= due_at:
-        return 0
-    return max((wall_clock(now, timezone).date() - wall_clock(due_at, timezone).date()).days, 1)
+    return days_overdue(unit["due_at"], now, timezone)
 
 
 class _Fields(SimpleNamespace):

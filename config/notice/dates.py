@@ -68,7 +68,7 @@ def find_dates(text: str, year: int | None = None) -> list[FoundDate]:
         for m in _MONTH_DAY.finditer(text):
             if overlaps(m.start(), m.end()):
                 continue
-            read = _make(year, int(m["month"]), int(m["day"]))
+            read = make_date(year, int(m["month"]), int(m["day"]))
             if read is not None:
                 doubt = f"「{m[0]}」 gives no year: read as {year}, the notice's year"
                 found.append(FoundDate(read, m[0], m.start(), m.end(), doubt))
@@ -88,7 +88,7 @@ def _full_date(m: re.Match[str]) -> FoundDate | None:
         lost = True
     readings = tuple(
         d
-        for d in (_make(year, int(mo), int(dy)) for mo, dy in splits if len(dy) <= 2)
+        for d in (make_date(year, int(mo), int(dy)) for mo, dy in splits if len(dy) <= 2)
         if d is not None
     )
     if not readings:
@@ -106,7 +106,8 @@ def _full_date(m: re.Match[str]) -> FoundDate | None:
     return FoundDate(value, m[0], m.start(), m.end(), doubt, readings)
 
 
-def _make(year: int, month: int, day: int) -> date | None:
+def make_date(year: int, month: int, day: int) -> date | None:
+    """The day, or None if the calendar has no such day (2021-02-30, month 13)."""
     try:
         return date(year, month, day)
     except ValueError:

@@ -18,7 +18,7 @@ from pypinyin import lazy_pinyin
 
 from config.campaign import Requirements
 from config.notice import units
-from config.notice.dates import FoundDate, find_dates, written
+from config.notice.dates import FoundDate, find_dates, make_date, written
 from config.notice.sections import Outline, find_part, first_sentence, outline, sentences
 from config.notice.text import NoticeText, tidy
 
@@ -446,7 +446,7 @@ def _period(text: str, year: int | None, title: str) -> Found[tuple[date, date]]
                 )
                 if rest:
                     month = int(rest[1]) if rest[1] else start.value.month
-                    end = _day(start.value.year, month, int(rest[2]))
+                    end = make_date(start.value.year, month, int(rest[2]))
             if end is not None and start.value <= end:
                 doubt = "; ".join(d.doubt for d in found[:2] if d.doubt) or None
                 return Found((start.value, end), doubt, source=f"「{m[0].strip()}」")
@@ -454,13 +454,6 @@ def _period(text: str, year: int | None, title: str) -> Found[tuple[date, date]]
         start_day, end_day = date(year, 9, 1), date(year, 9, 30)
         return Found((start_day, end_day), f"not stated: the Quality Month is September {year}")
     return Found(None, "the notice states no period")
-
-
-def _day(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
 
 
 def _document_number(heading: list[str]) -> Found[str]:
