@@ -67,12 +67,29 @@ def local(moment: datetime, timezone: str) -> pendulum.DateTime:
     return pendulum.instance(to_utc(moment)).in_timezone(timezone)
 
 
+# Every date wording a person reads is made here, so the notice, the reminders, the pages and
+# the report write a day the same way.
+
+
+def written(day: date) -> str:
+    """A day as a notice writes it: `2021年9月30日`."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def month_day(day: date) -> str:
+    """A day within the campaign's year, as a table or a chart labels it: `9月30日`."""
+    return f"{day.month}月{day.day}日"
+
+
+def written_span(start: date, end: date) -> str:
+    """`2021年9月1日至2021年9月30日`: a campaign's period."""
+    return f"{written(start)}至{written(end)}"
+
+
 def format_local(moment: datetime, timezone: str) -> str:
     """`2021年9月30日（星期四）23:59` in the campaign's timezone."""
     t = local(moment, timezone)
-    return (
-        f"{t.year}年{t.month}月{t.day}日（{WEEKDAYS_ZH[t.weekday()]}）{t.hour:02d}:{t.minute:02d}"
-    )
+    return f"{written(t)}（{WEEKDAYS_ZH[t.weekday()]}）{t.hour:02d}:{t.minute:02d}"
 
 
 def format_remaining(due: datetime, at: datetime) -> str:
