@@ -22,7 +22,6 @@ from models.tables import (
     RESENT,
     RETURNED,
     AssignmentStatus,
-    DeliveryState,
     action_kind,
 )
 from tasks.assignment import deadline_at
@@ -147,18 +146,7 @@ def _plan(
     conn: Connection, unit: dict[str, Any], kind: str, now: datetime, note: str | None = None
 ) -> list[int]:
     rows = [
-        {
-            "campaign_id": unit["campaign_id"],
-            "assignment_id": unit["assignment_id"],
-            "kind": kind,
-            "channel": channel,
-            "recipient": "department",
-            "state": DeliveryState.PENDING,
-            "attempts": 0,
-            "created_at": now,
-            "updated_at": now,
-            "note": note,
-        }
+        q.ledger_row(unit["campaign_id"], unit["assignment_id"], kind, channel, now, note=note)
         for channel in unit["notify"]
     ]
     q.insert_ledger_rows(conn, rows)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from config.clock import to_utc
+from models.queries import delivery
 from models.queries._sql import (
     ASSIGNMENT,
     CAMPAIGN,
@@ -21,8 +22,29 @@ from models.queries._sql import (
     _in,
     _insert_new_batch,
 )
-from models.queries.delivery import MAX_ATTEMPTS, UNSENT
+from models.queries.delivery import UNSENT
 from models.tables import OPEN_STATUSES, DeliveryState
+
+
+def ledger_row(
+    campaign_id: int,
+    assignment_id: int,
+    kind: str,
+    channel: str,
+    now: datetime,
+    recipient: str = "department",
+    note: str | None = None,
+) -> dict[str, Any]:
+    """A message planned now, for `insert_ledger_rows`."""
+    return {
+        "campaign_id": campaign_id,
+        "assignment_id": assignment_id,
+        "kind": kind,
+        "channel": channel,
+        "recipient": recipient,
+        "note": note,
+        **delivery.planned(now),
+    }
 
 
 def insert_ledger_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
@@ -91,28 +113,27 @@ def still_unsent(conn: Connection, notification_id: int) -> bool:
 
 
 def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
-    """Mark messages as being sent. Only rows still pending or failed are taken, so two
-    senders racing for the same rows each get a disjoint share; and only while the unit still
-    owes its summary, so one that submits meanwhile is not reminded."""
-    claimed: list[int] = []
-    for chunk in _chunks(ids):
-        stmt = (
-            update(NOTIFICATION)
-            .where(
-                NOTIFICATION.c.id.in_(chunk),
-                NOTIFICATION.c.state.in_(UNSENT),
-                NOTIFICATION.c.attempts < MAX_ATTEMPTS,
-                _still_wanted(),
-            )
-            .values(
-                state=DeliveryState.SENDING,
-                attempts=NOTIFICATION.c.attempts + 1,
-                updated_at=now,
-            )
-            .returning(NOTIFICATION.c.id)
-        )
-        claimed.extend(int(i) for i in conn.execute(stmt).scalars())
-    return claimed
+    """Mark messages as being sent (see `delivery.claim`); only while the unit still owes its
+    summary, so one that submits meanwhile is not reminded."""
+    return delivery.claim(conn, NOTIFICATION, ids, now, _still_wanted())
+
+
+def record_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
+    delivery.mark_sent(conn, NOTIFICATION, ids, now)
+
+
+def record_failed(conn: Connection, failures: Sequence[tuple[int, str]], now: datetime) -> None:
+    delivery.mark_failed(conn, NOTIFICATION, failures, now)
+
+
+def release_unconfirmed(
+    conn: Connection, campaign_id: int, now: datetime, kind: str | None = None
+) -> int:
+    """The campaign's messages (of `kind`) left `sending`, released (see `delivery.release`)."""
+    which = [NOTIFICATION.c.campaign_id == campaign_id]
+    if kind is not None:
+        which.append(NOTIFICATION.c.kind == kind)
+    return delivery.release(conn, NOTIFICATION, now, *which)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select, update
 
 from config.clock import to_utc
 from models.queries._sql import ASSIGNMENT, CAMPAIGN, DEPARTMENT, NOTIFICATION, _chunks, _utc
-from models.queries.delivery import MAX_ATTEMPTS, UNSENT
+from models.queries.delivery import UNSENT, due
 from models.queries.ledger import _is_rung, _still_wanted
 from models.tables import OPEN_STATUSES, DeliveryState
 
@@ -122,15 +122,7 @@ def due_for_sending(conn: Connection, campaign_id: int, now: datetime) -> list[i
             NOTIFICATION.c.campaign_id == campaign_id,
             _still_wanted(),
             DEPARTMENT.c.in_file.is_(True),
-            NOTIFICATION.c.attempts < MAX_ATTEMPTS,
-            (NOTIFICATION.c.state == DeliveryState.PENDING)
-            | (
-                (NOTIFICATION.c.state == DeliveryState.FAILED)
-                & (
-                    NOTIFICATION.c.next_attempt_at.is_(None)
-                    | (NOTIFICATION.c.next_attempt_at <= now)
-                )
-            ),
+            due(NOTIFICATION, now),
         )
         .order_by(NOTIFICATION.c.id)
     )

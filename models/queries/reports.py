@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from config.clock import to_utc
+from models.queries import delivery
 from models.queries._sql import (
     ASSIGNMENT,
     ATTACHMENT,
@@ -21,7 +22,7 @@ from models.queries._sql import (
     _insert_new,
     _utc,
 )
-from models.queries.delivery import BACKOFF, MAX_ATTEMPTS, UNSENT
+from models.queries.delivery import BACKOFF, UNSENT
 from models.tables import OPEN_STATUSES, AssignmentStatus, DeliveryState
 
 
@@ -78,21 +79,8 @@ def record_report(conn: Connection, values: dict[str, Any]) -> int:
 def plan_report_deliveries(
     conn: Connection, report_id: int, channels: Sequence[str], now: datetime
 ) -> None:
-    _insert_new(
-        conn,
-        REPORT_DELIVERY,
-        [
-            {
-                "report_id": report_id,
-                "channel": c,
-                "state": DeliveryState.PENDING,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for c in channels
-        ],
-    )
+    rows = [{"report_id": report_id, "channel": c, **delivery.planned(now)} for c in channels]
+    _insert_new(conn, REPORT_DELIVERY, rows)
 
 
 def report_deliveries(conn: Connection, report_id: int) -> list[dict[str, Any]]:
@@ -102,6 +90,28 @@ def report_deliveries(conn: Connection, report_id: int) -> list[dict[str, Any]]:
         .order_by(REPORT_DELIVERY.c.id)
     )
     return [_utc(dict(row)) for row in conn.execute(query).mappings()]
+
+
+def claim_report_delivery(conn: Connection, delivery_id: int, now: datetime) -> bool:
+    """Take one unsent delivery for sending; False if it went out or another sender has it."""
+    return bool(delivery.claim(conn, REPORT_DELIVERY, [delivery_id], now))
+
+
+def record_report_delivery(
+    conn: Connection, delivery_id: int, error: str | None, now: datetime
+) -> None:
+    if error is None:
+        delivery.mark_sent(conn, REPORT_DELIVERY, [delivery_id], now)
+    else:
+        delivery.mark_failed(conn, REPORT_DELIVERY, [(delivery_id, error)], now)
+
+
+def release_unconfirmed_reports(conn: Connection, campaign_id: int, now: datetime) -> int:
+    """`release_unconfirmed` for the campaign's report deliveries."""
+    campaign_reports = select(REPORT.c.id).where(REPORT.c.campaign_id == campaign_id)
+    return delivery.release(
+        conn, REPORT_DELIVERY, now, REPORT_DELIVERY.c.report_id.in_(campaign_reports)
+    )
 
 
 def report_of(conn: Connection, report_id: int) -> dict[str, Any]:
@@ -138,14 +148,7 @@ def all_accepted(conn: Connection, campaign_id: int) -> bool:
 def _report_delivery_due(now: datetime) -> Any:
     """Unsent and due: failed and past its backoff, or planned and left a while (its sender
     stopped between recording the report and sending it)."""
-    row = REPORT_DELIVERY.c
-    return (row.attempts < MAX_ATTEMPTS) & (
-        (
-            (row.state == DeliveryState.FAILED)
-            & (row.next_attempt_at.is_(None) | (row.next_attempt_at <= now))
-        )
-        | ((row.state == DeliveryState.PENDING) & (row.created_at <= now - BACKOFF[0]))
-    )
+    return delivery.due(REPORT_DELIVERY, now, planned_before=now - BACKOFF[0])
 
 
 def reports_to_retry(conn: Connection, now: datetime) -> list[int]:
