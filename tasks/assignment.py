@@ -16,7 +16,7 @@ from config.campaign_file import CampaignFile, check_due_after, load_campaign_fi
 from config.clock import end_of_day, to_utc
 from models import queries as q
 from models.db import get_engine
-from models.tables import NOTICE
+from models.kinds import NOTICE
 from tasks.tokens import new_link, secret_key
 
 

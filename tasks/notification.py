@@ -21,11 +21,10 @@ from sqlalchemy.exc import DBAPIError
 from config.calendars import WorkCalendar
 from config.clock import local
 from config.clock import now as clock_now
-from config.ladder import rung_name
 from config.settings import get_settings
 from models import queries as q
 from models.db import get_engine
-from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
+from models.kinds import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED, rung_name
 from tasks.delivery import Delivery, deliver
 from tasks.rate_limits import NoTurn, cap_of, wait_turn
 from tasks.rendering import Message, render_action, render_notice, render_reminder, wording_of

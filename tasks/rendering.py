@@ -10,8 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from config.clock import format_local, local
-from config.ladder import rung_name
-from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
+from models.kinds import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED, rung_name
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,8 @@ from sqlalchemy import Connection
 from config.channels import channel_problem, resolve_tags
 from models import queries as q
 from models.db import get_engine
-from models.tables import (
-    EXTENDED,
-    REASSIGNED,
-    RESENT,
-    RETURNED,
-    AssignmentStatus,
-    action_kind,
-)
+from models.kinds import EXTENDED, REASSIGNED, RESENT, RETURNED, action_kind, deadline_key
+from models.tables import AssignmentStatus
 from tasks.assignment import deadline_at
 from tasks.notification import SendReport, send_batch
 from tasks.tokens import new_link, secret_key
@@ -85,7 +79,7 @@ def extend(unit: dict[str, Any], new_due: date | datetime, now: datetime) -> lis
         raise ActionRefused("新的截止时间与现在的截止时间相同。")
     with get_engine().begin() as conn:
         q.set_due(conn, unit["assignment_id"], due_at, now)
-        return _plan(conn, unit, action_kind(EXTENDED, f"{due_at:%Y%m%d%H%M}"), now)
+        return _plan(conn, unit, action_kind(EXTENDED, deadline_key(due_at)), now)
 
 
 def resend_notice(unit: dict[str, Any], form_key: str, now: datetime) -> list[int]:

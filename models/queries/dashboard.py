@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, case, func, select
 
 from config.clock import to_utc
+from models.kinds import NOTICE
 from models.queries._sql import (
     ASSIGNMENT,
     CAMPAIGN,
@@ -21,7 +22,7 @@ from models.queries._sql import (
     _utc_rows,
 )
 from models.queries.status import _message_columns
-from models.tables import NOTICE, AssignmentStatus, DeliveryState
+from models.tables import AssignmentStatus, DeliveryState
 
 DASHBOARD_FILTERS = (
     "overdue",

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from config.clock import to_utc
+from models.kinds import is_rung_sql
 from models.queries import delivery
 from models.queries._sql import (
     ASSIGNMENT,
@@ -243,4 +244,4 @@ def _still_wanted() -> Any:
 
 
 def _is_rung() -> Any:
-    return NOTIFICATION.c.kind.like("%@%")  # see config.ladder.rung_kind
+    return is_rung_sql(NOTIFICATION.c.kind)
