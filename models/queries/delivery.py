@@ -6,7 +6,7 @@ moves through one machine:
     pending ──claim──> sending ──mark_sent──> sent
        ^                  │ └──mark_failed──> failed ──(backoff; claim again)──> sending …
        │                  └──release──> failed (its sender stopped mid-send)
-    (planned)
+    (planned)           pending or failed ──withdraw──> withdrawn (superseded, not sent)
 
 The claim is a conditional UPDATE, so of two senders racing for a row only one takes it; a
 result is recorded only on a row still `sending`, so a sender never records over another's.
@@ -107,6 +107,16 @@ def release(conn: Connection, table: Table, now: datetime, *which: Any) -> int:
         .returning(table.c.id)
     )
     return len(conn.execute(stmt).all())
+
+
+def withdraw(conn: Connection, table: Table, now: datetime, *which: Any) -> None:
+    """Rows (of `which`) still unsent are not to be sent any more: their channel, unit or
+    report has been superseded. A row being sent is left to its sender."""
+    conn.execute(
+        update(table)
+        .where(*which, table.c.state.in_(UNSENT))
+        .values(state=DeliveryState.WITHDRAWN, updated_at=now)
+    )
 
 
 def due(table: Table, now: datetime, planned_before: datetime | None = None) -> ColumnElement[bool]:

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 
 from config.clock import to_utc
 from models.queries._sql import ASSIGNMENT, CAMPAIGN, DEPARTMENT, NOTIFICATION, _chunks, _utc
-from models.queries.delivery import UNSENT, due
+from models.queries.delivery import UNSENT, due, withdraw
 from models.queries.ledger import _is_rung, _still_wanted
-from models.tables import OPEN_STATUSES, DeliveryState
+from models.tables import OPEN_STATUSES
 
 
 def open_campaigns(conn: Connection) -> list[dict[str, Any]]:
@@ -103,11 +103,7 @@ def withdraw_stale_rungs(
         if not in_file or status not in OPEN_STATUSES or current.get(to_utc(due)) != kind
     ]
     for chunk in _chunks(stale):
-        conn.execute(
-            update(NOTIFICATION)
-            .where(NOTIFICATION.c.id.in_(chunk), NOTIFICATION.c.state.in_(UNSENT))
-            .values(state=DeliveryState.WITHDRAWN, updated_at=now)
-        )
+        withdraw(conn, NOTIFICATION, now, NOTIFICATION.c.id.in_(chunk))
     return len(stale)
 
 

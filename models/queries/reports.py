@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 
 from config.clock import to_utc
 from models.queries import delivery
@@ -22,7 +22,7 @@ from models.queries._sql import (
     _insert_new,
     _utc,
 )
-from models.queries.delivery import BACKOFF, UNSENT
+from models.queries.delivery import BACKOFF
 from models.tables import OPEN_STATUSES, AssignmentStatus, DeliveryState
 
 
@@ -177,11 +177,7 @@ def withdraw_older_reports(
     """A newer report supersedes the older ones' unsent deliveries: a retry never sends a
     report that the campaign has moved past."""
     older = select(REPORT.c.id).where(REPORT.c.campaign_id == campaign_id, REPORT.c.id != report_id)
-    conn.execute(
-        update(REPORT_DELIVERY)
-        .where(REPORT_DELIVERY.c.report_id.in_(older), REPORT_DELIVERY.c.state.in_(UNSENT))
-        .values(state=DeliveryState.WITHDRAWN, updated_at=now)
-    )
+    delivery.withdraw(conn, REPORT_DELIVERY, now, REPORT_DELIVERY.c.report_id.in_(older))
 
 
 def latest_open_due(conn: Connection, campaign_id: int) -> datetime | None:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from models.queries._sql import ASSIGNMENT, DEPARTMENT, NOTIFICATION, SUBMISSION, TOKEN
-from models.queries.delivery import UNSENT
-from models.tables import SETTLED_STATUSES, DeliveryState
+from models.queries.delivery import UNSENT, withdraw
+from models.tables import SETTLED_STATUSES
 
 
 def set_status(
@@ -90,15 +90,13 @@ def withdraw_unsent(
     conn: Connection, assignment_id: int, keep_channels: Sequence[str], now: datetime
 ) -> None:
     """Unsent messages to addresses the unit no longer has are withdrawn."""
-    conn.execute(
-        update(NOTIFICATION)
-        .where(
-            NOTIFICATION.c.assignment_id == assignment_id,
-            NOTIFICATION.c.recipient == "department",
-            NOTIFICATION.c.state.in_(UNSENT),
-            NOTIFICATION.c.channel.not_in(list(keep_channels)),
-        )
-        .values(state=DeliveryState.WITHDRAWN, updated_at=now)
+    withdraw(
+        conn,
+        NOTIFICATION,
+        now,
+        NOTIFICATION.c.assignment_id == assignment_id,
+        NOTIFICATION.c.recipient == "department",
+        NOTIFICATION.c.channel.not_in(list(keep_channels)),
     )
 
 

@@ -20,8 +20,8 @@ from models.queries._sql import (
     _chunks,
     _in,
 )
-from models.queries.delivery import UNSENT
-from models.tables import AssignmentStatus, DeliveryState
+from models.queries.delivery import withdraw
+from models.tables import AssignmentStatus
 
 
 def upsert_departments(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, Placed]:
@@ -92,14 +92,7 @@ def mark_departments_absent(
             .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
             .where(DEPARTMENT.c.campaign_id == campaign_id, DEPARTMENT.c.code.in_(chunk))
         )
-        conn.execute(
-            update(NOTIFICATION)
-            .where(
-                NOTIFICATION.c.assignment_id.in_(of_absent),
-                NOTIFICATION.c.state.in_(UNSENT),
-            )
-            .values(state=DeliveryState.WITHDRAWN, updated_at=now)
-        )
+        withdraw(conn, NOTIFICATION, now, NOTIFICATION.c.assignment_id.in_(of_absent))
 
 
 def insert_assignments(
