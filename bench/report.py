@@ -5,7 +5,7 @@
 
 One campaign of `--units` units is launched with the launch's own code (planning only, no
 notices sent). Every unit then submits a summary and one photo through its personal link's
-code path (`tasks.submission.submit`: the real attachment store, one file per unit on disk)
+code path (`tasks.link.submission.submit`: the real attachment store, one file per unit on disk)
 and the coordinator accepts it (`tasks.review.accept`). The photos are a handful of generated
 pictures, each unit's cropped differently and stamped with its code, so that no two units'
 pictures are the same bytes or the same pixels (the Word document stores identical pictures
@@ -105,8 +105,8 @@ def seed(work: Path, url: str, n: int, size: tuple[int, int]) -> dict[str, Any]:
 
     from config.clock import parse_instant
     from tasks import review
-    from tasks.attachments import HEAD_BYTES, Limits
-    from tasks.submission import Upload, find_unit, submit
+    from tasks.link.policy import HEAD_BYTES, Limits
+    from tasks.link.submission import Upload, find_unit, submit
 
     _fresh_database(url)
     launched = parse_instant(LAUNCHED, TZ)

@@ -358,7 +358,7 @@ def _no_campaign(slug: str) -> int:
 def _web(args: argparse.Namespace, now: datetime | None) -> int:
     import uvicorn
 
-    from tasks.tokens import secret_key
+    from tasks.messages.tokens import secret_key
 
     if args.workers < 1:
         print("duban: --workers: give at least 1", file=sys.stderr)

@@ -10,12 +10,13 @@ from prefect import flow, get_run_logger
 from config.clock import now as clock_now
 from config.settings import get_settings
 from flows.report import ReportSummary, report_flow
+from tasks.messages.plan import release_unconfirmed
+from tasks.messages.send import SendReport, send_batch
 from tasks.monitor import (
     CampaignPlan,
     plan_reminders_task,
     sendable_now_task,
 )
-from tasks.notification import SendReport, release_unconfirmed_task, send_batch_task
 from tasks.overdue import OverdueTable, publish_overdue_task
 from tasks.report_delivery import ReportSent, retry_reports_task
 from tasks.report_schedule import reports_due_task
@@ -37,11 +38,11 @@ def monitor_flow(now: datetime | None = None, resend_unconfirmed: bool = False) 
     """Safe to run late, twice at once, or again after a crash: every message is claimed in
     the ledger before it is sent."""
     at = clock_now(now)
-    released = release_unconfirmed_task(at) if resend_unconfirmed else 0
+    released = release_unconfirmed(at) if resend_unconfirmed else 0
     plans = plan_reminders_task(at)
     delivery = SendReport()
     for ids in sendable_now_task(plans, at, get_settings().batch_size):
-        delivery.merge(send_batch_task(ids, now))
+        delivery.merge(send_batch(ids, now))
     overdue = publish_overdue_task(at)
     retries = retry_reports_task(at)
     # The final report makes itself once every unit is accepted or its time has come. One

@@ -15,12 +15,12 @@ from config.clock import parse_instant
 from flows.launch import launch_flow
 from models.db import get_engine
 from tasks import review
-from tasks.attachments import Limits
+from tasks.link.policy import Limits
+from tasks.link.submission import Upload, find_unit, submit
+from tasks.messages.send import send_batch
+from tasks.messages.tokens import derive_token, secret_key
 from tasks.monitor import plan_reminders, sendable_now
-from tasks.notification import send_batch
 from tasks.report import collect
-from tasks.submission import Upload, find_unit, submit
-from tasks.tokens import derive_token, secret_key
 from tests.campaigns import DATIAN, LAUNCH_DAY
 from tests.files import png_bytes
 
@@ -58,7 +58,7 @@ def send_in(code: str, summary: str, when: str, picture: bool = False) -> None:
 def monitor(when: str) -> None:
     now = at(when)
     for ids in sendable_now(plan_reminders(now), now, 500):
-        send_batch(ids, now)
+        send_batch.fn(ids, now)
 
 
 def test_the_report_counts_what_the_database_holds() -> None:
@@ -263,7 +263,7 @@ def test_the_word_document_embeds_a_phone_photo_shrunk_and_upright(tmp_path: Pat
     from docx.shared import Cm
     from PIL import Image
 
-    from tasks.attachments import path_of
+    from tasks.link.storage import path_of
     from tasks.report_docx import MAX_SIDE_PX, write_docx
 
     launch_flow(path=str(DATIAN), now=parse_instant(LAUNCH_DAY))
