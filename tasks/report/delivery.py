@@ -35,7 +35,7 @@ from tasks.monitor import contacts_of
 from tasks.outbox import FileToSend
 from tasks.rate_limits import NoTurn, cap_of, wait_turn
 from tasks.rendering import Message, text_template
-from tasks.report import Report
+from tasks.report.facts import Report
 
 # Characters Windows and mail clients refuse in a file name.
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -212,16 +212,14 @@ def _send(made: dict[str, Any], channel: str, name: str) -> Delivery:
         return Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
 
 
+@task(name="send-report", cache_policy=NO_CACHE)
 def send_report(report: Report, files: list[Path], now: datetime) -> ReportSent:
     return deliver_report(record_report(report, files, now), now)
 
 
+@task(name="retry-report-deliveries", cache_policy=NO_CACHE)
 def retry_reports(now: datetime) -> list[ReportSent]:
     """The monitor's retry of report deliveries that failed and are past their backoff."""
     with get_engine().connect() as conn:
         ids = q.reports_to_retry(conn, now)
     return [deliver_report(i, now, retry=True) for i in ids]
-
-
-send_report_task = task(name="send-report", cache_policy=NO_CACHE)(send_report)
-retry_reports_task = task(name="retry-report-deliveries", cache_policy=NO_CACHE)(retry_reports)
