@@ -20,9 +20,6 @@ DEADLINE_COLOUR = "#333"
 AXIS_COLOUR = "#606060"
 FONT_SIZE = 11
 DASH = 4  # the deadline line's dashes and gaps, as SVG's stroke-dasharray="4"
-# The PNG is drawn at twice the chart's size: Word prints it 15 cm wide, where 860 pixels
-# would be ~145 dpi and its figures blurred.
-PNG_SCALE = 2
 
 
 @dataclass(frozen=True)
@@ -71,19 +68,19 @@ def layout(report: Report, width: int = 860, height: int = 240) -> Chart | None:
     step = (width - 40) / len(days)
     base = height - 30  # the axis: bars stand on it, date labels sit under it
     due_day = date.fromordinal(local(report.due_at, report.timezone).toordinal())
-    bars: list[Shape] = [Line(30, base, width - 10, base, AXIS_COLOUR)]
-    marks: list[Shape] = []
+    shapes: list[Shape] = [Line(30, base, width - 10, base, AXIS_COLOUR)]
+    on_top: list[Shape] = []  # the deadline line over the bars, and the date labels
     for i, (day, n) in enumerate(days):
         x = 30 + i * step
         h = (height - 50) * n / top
-        bars.append(Bar(x, base - h, max(step - 2, 1), h, f"{day.isoformat()}：{n}"))
+        shapes.append(Bar(x, base - h, max(step - 2, 1), h, f"{day.isoformat()}：{n}"))
         if n:
-            bars.append(Label(x + step / 2, base - 4 - h, str(n), "middle"))
+            shapes.append(Label(x + step / 2, base - 4 - h, str(n), "middle"))
         if day == due_day:
-            marks.append(Line(x + step, 10, x + step, base, DEADLINE_COLOUR, dashed=True))
+            on_top.append(Line(x + step, 10, x + step, base, DEADLINE_COLOUR, dashed=True))
         if i == 0 or i == len(days) - 1 or day == due_day:
-            marks.append(Label(x, height - 12, f"{day.month}/{day.day}"))
-    return Chart(width, height, bars + marks)
+            on_top.append(Label(x, height - 12, f"{day.month}/{day.day}"))
+    return Chart(width, height, shapes + on_top)
 
 
 def progress_svg(report: Report) -> str:
@@ -125,22 +122,21 @@ def to_svg(chart: Chart) -> str:
     return "".join(parts)
 
 
-def to_png(chart: Chart, scale: int = PNG_SCALE) -> bytes:
-    image = Image.new("RGB", (chart.width * scale, chart.height * scale), "white")
+def to_png(chart: Chart) -> bytes:
+    image = Image.new("RGB", (chart.width, chart.height), "white")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(FONT_SIZE * scale)
+    font = ImageFont.load_default(FONT_SIZE)
     for s in chart.shapes:
         if isinstance(s, Bar):
             if s.height > 0:  # an empty day has no bar (Pillow would draw a 1-pixel line)
-                right, bottom = (s.x + s.width) * scale - 1, (s.y + s.height) * scale
-                draw.rectangle((s.x * scale, s.y * scale, right, bottom), fill=BAR_COLOUR)
+                right, bottom = s.x + s.width - 1, s.y + s.height
+                draw.rectangle((s.x, s.y, right, bottom), fill=BAR_COLOUR)
         elif isinstance(s, Line):
             for y1, y2 in _dashes(s.y1, s.y2) if s.dashed else [(s.y1, s.y2)]:
-                points = [(s.x1 * scale, y1 * scale), (s.x2 * scale, y2 * scale)]
-                draw.line(points, fill=s.colour, width=scale)
+                draw.line([(s.x1, y1), (s.x2, y2)], fill=s.colour)
         else:
             anchor = "ms" if s.anchor == "middle" else "ls"  # on the baseline, as in SVG
-            draw.text((s.x * scale, s.y * scale), s.text, fill="black", font=font, anchor=anchor)
+            draw.text((s.x, s.y), s.text, fill="black", font=font, anchor=anchor)
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
     return out.getvalue()
