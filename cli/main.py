@@ -23,7 +23,7 @@ from config.clock import now as clock_now
 from config.settings import get_settings
 
 if TYPE_CHECKING:
-    from tasks.report_delivery import ReportSent
+    from tasks.report.delivery import ReportSent
 
 EXIT_OK, EXIT_FAILED_SENDS, EXIT_BAD_INPUT = 0, 1, 2
 

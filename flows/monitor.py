@@ -18,8 +18,8 @@ from tasks.monitor import (
     sendable_now_task,
 )
 from tasks.overdue import OverdueTable, publish_overdue_task
-from tasks.report_delivery import ReportSent, retry_reports_task
-from tasks.report_schedule import reports_due_task
+from tasks.report.delivery import ReportSent, retry_reports
+from tasks.report.schedule import reports_due
 
 
 @dataclass
@@ -44,12 +44,12 @@ def monitor_flow(now: datetime | None = None, resend_unconfirmed: bool = False) 
     for ids in sendable_now_task(plans, at, get_settings().batch_size):
         delivery.merge(send_batch(ids, now))
     overdue = publish_overdue_task(at)
-    retries = retry_reports_task(at)
+    retries = retry_reports(at)
     # The final report makes itself once every unit is accepted or its time has come. One
     # campaign's failure (a file that cannot be written) must not stop the others' reports,
     # nor the next pass's reminders: it is logged, and the next pass tries again.
     reports = []
-    for slug in reports_due_task(at):
+    for slug in reports_due(at):
         state = report_flow(slug, final=True, now=now, return_state=True)
         if state.is_completed():
             reports.append(state.result())

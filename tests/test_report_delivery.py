@@ -218,15 +218,15 @@ def test_a_delivery_left_planned_by_a_stopped_sender_is_sent_later_and_one_given
     from sqlalchemy import text
 
     from models.db import get_engine
-    from tasks.report import collect
-    from tasks.report_delivery import record_report
-    from tasks.report_files import write_files
+    from tasks.report.delivery import record_report
+    from tasks.report.facts import collect
+    from tasks.report.files import write_files
 
     _launched(tmp_path, monkeypatch, smtp)
     # The report recorded, then the sender stopped before sending it.
     made_at = at("2021-09-14T10:00")
-    report = collect(SLUG, now=made_at)
-    record_report(report, write_files(report), made_at)
+    report = collect.fn(SLUG, now=made_at)
+    record_report(report, write_files.fn(report), made_at)
 
     soon = monitor_flow(now=at("2021-09-14T10:02"))  # it may still be on its way
     later = monitor_flow(now=at("2021-09-14T10:10"))
