@@ -16,7 +16,7 @@ from config.campaign_file import CampaignFile, check_due_after, load_campaign_fi
 from config.clock import end_of_day, to_utc
 from models import queries as q
 from models.db import get_engine
-from models.tables import NOTICE, DeliveryState
+from models.kinds import NOTICE
 from tasks.messages.tokens import new_link, secret_key
 
 
@@ -150,16 +150,7 @@ def fan_out(
         # A reassigned unit's new contact had the notice, with its new link, on reassignment.
         reassigned = {by_department[p.department_id] for p in placed.values() if p.reassigned}
         ledger = [
-            {
-                "campaign_id": campaign_id,
-                "assignment_id": assignment_id,
-                "kind": NOTICE,
-                "channel": channel,
-                "state": DeliveryState.PENDING,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
+            q.ledger_row(campaign_id, assignment_id, NOTICE, channel, now)
             for assignment_id, notify in channels.items()
             if assignment_id not in reassigned
             for channel in notify
