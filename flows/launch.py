@@ -18,12 +18,8 @@ from tasks.assignment import (
     notice_states_task,
     register_campaign_task,
 )
-from tasks.notification import (
-    SendReport,
-    release_unconfirmed_task,
-    send_batch_task,
-    sendable_batches_task,
-)
+from tasks.messages.plan import release_unconfirmed, sendable_batches
+from tasks.messages.send import SendReport, send_batch
 
 
 @dataclass
@@ -52,7 +48,7 @@ def launch_flow(
     registered = register_campaign_task(loaded, clock_now(now))
     released = 0
     if resend_unconfirmed:
-        released = release_unconfirmed_task(clock_now(now), registered.campaign_id, NOTICE)
+        released = release_unconfirmed(clock_now(now), registered.campaign_id, NOTICE)
     created = planned = 0
     for number, batch in enumerate(department_batches(loaded, settings.batch_size)):
         result = fan_out_task(
@@ -61,8 +57,8 @@ def launch_flow(
         created += result.assignments_created
         planned += result.messages_planned
     delivery = SendReport()
-    for ids in sendable_batches_task(registered.campaign_id, NOTICE, settings.batch_size):
-        delivery.merge(send_batch_task(ids, now))
+    for ids in sendable_batches(registered.campaign_id, NOTICE, settings.batch_size):
+        delivery.merge(send_batch(ids, now))
     states = notice_states_task(registered.campaign_id)
     campaign = loaded.campaign
     return LaunchSummary(

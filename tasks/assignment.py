@@ -17,7 +17,7 @@ from config.clock import end_of_day, to_utc
 from models import queries as q
 from models.db import get_engine
 from models.kinds import NOTICE
-from tasks.tokens import new_link, secret_key
+from tasks.messages.tokens import new_link, secret_key
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from models.db import get_engine
 from models.kinds import EXTENDED, REASSIGNED, RESENT, RETURNED, action_kind, deadline_key
 from models.tables import AssignmentStatus
 from tasks.assignment import deadline_at
-from tasks.notification import SendReport, send_batch
-from tasks.tokens import new_link, secret_key
+from tasks.messages.send import SendReport, send_batch
+from tasks.messages.tokens import new_link, secret_key
 
 MAX_COMMENT_CHARS = 2000
 
@@ -133,7 +133,7 @@ def reassign(
 def send_now(ids: list[int], now: datetime | None = None) -> SendReport:
     """Send what an action planned. A failure stays in the ledger, where the monitor retries
     it; the dashboard shows it meanwhile."""
-    return send_batch(ids, now) if ids else SendReport()
+    return send_batch.fn(ids, now) if ids else SendReport()
 
 
 def _plan(

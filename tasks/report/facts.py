@@ -17,7 +17,7 @@ from config.clock import now as clock_now
 from models import queries as q
 from models.db import get_engine
 from models.kinds import is_rung
-from tasks.rendering import message_label, wording_of
+from tasks.messages.labels import message_label, wording_of
 from tasks.status import UnknownCampaign
 
 Which = Literal["accepted", "latest"]
@@ -75,6 +75,7 @@ class Report:
         return [u for u in self.units if u.submitted_at is None]
 
 
+@task(name="collect-report", cache_policy=NO_CACHE)
 def collect(
     slug: str, which: Which = "accepted", final: bool = False, now: datetime | None = None
 ) -> Report:
@@ -165,6 +166,3 @@ def _by_day(moments: list[datetime], campaign: dict[str, Any], tz: str) -> list[
         (d, counts.get(d, 0))
         for d in (date.fromordinal(first.toordinal() + i) for i in range(days))
     ]
-
-
-collect_task = task(name="collect-report", cache_policy=NO_CACHE)(collect)
