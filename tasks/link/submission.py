@@ -38,7 +38,7 @@ class Unit:
     """A department's assignment as its link page shows it."""
 
     state: LinkState
-    row: dict[str, Any]  # empty unless the link is known (see `models.queries._unit_columns`)
+    row: dict[str, Any]  # empty unless the link is known (see `models.queries.link._unit_columns`)
 
     @property
     def assignment_id(self) -> int:
