@@ -620,8 +620,8 @@ def page_build_times(campaign_id: int, repeats: int, mode: str) -> tuple[list[fl
     from models import queries as q
     from models.queries import dashboard as counted  # where status_counts reads the version
     from tasks.accounts import Coordinator
-    from web import dashboard
-    from web.auth import Session
+    from web.dashboard.campaign import campaign_page
+    from web.deps import Session
 
     loaded: dict[str, list[dict[str, Any]]] = {}
     every_unit = q.dashboard_rows  # the real query, before "naive" replaces it below
@@ -660,7 +660,7 @@ def page_build_times(campaign_id: int, repeats: int, mode: str) -> tuple[list[fl
         for _ in range(repeats):
             loaded.clear()
             start = time.perf_counter()
-            response = dashboard.campaign_page(
+            response = campaign_page(
                 Request(scope), SLUG, session, status="overdue", sort="due", order="asc", page=1
             )
             times.append(time.perf_counter() - start)
