@@ -9,17 +9,20 @@ Saturday of 9 October), and the final report the monitor makes at its report tim
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import shutil
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli.exits import Refused
+
 if TYPE_CHECKING:
+    from cli.exits import Commands
     from config.calendars import WorkCalendar
 
 MARKER = ".duban-demo"  # a folder with it is the demo's own, safe to wipe for a fresh run
@@ -177,13 +180,25 @@ class Event:
     code: str = ""
 
 
-def run_demo(folder: Path) -> int:
+def add_to(commands: Commands, clock: argparse.ArgumentParser) -> None:
+    demo = commands.add_parser(
+        "demo", help="rehearse the 大田县 2021 campaign in simulated time, start to report"
+    )
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("duban-demo"),
+        help="the demo's own folder: database, outbox, reports (default: ./duban-demo)",
+    )
+    demo.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
     try:
-        prepare(folder)
+        prepare(args.dir)
     except OSError as exc:
-        print(f"duban demo: {exc}", file=sys.stderr)
-        return 2
-    return Rehearsal(folder).run()
+        raise Refused(f"demo: {exc}") from exc
+    return Rehearsal(args.dir).run()
 
 
 def prepare(folder: Path) -> None:
