@@ -57,6 +57,8 @@ def isolate(folder: Path, **environment: str) -> None:
     # Prefect's default wait for it.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # no network but the package registries
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.update(environment)
     from config.settings import get_settings
     from models.db import dispose_engines
