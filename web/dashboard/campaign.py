@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from config.clock import now as clock_now
 from models import queries as q
 from models.db import get_engine
-from web.dashboard.rows import PAGE_SIZE, campaign_or_404, listed, view
+from web.dashboard.rows import PAGE_SIZE, View, campaign_or_404, listed
 from web.deps import Session, SignedInInline
 from web.pages import templates
 
@@ -43,33 +42,16 @@ def campaign_page(
     order: str = "asc",
     page: int = 1,
 ) -> Response:
-    status, sort, descending = view(status, sort, order)
+    view = View.of(status, sort, order)
     now = clock_now()
     with get_engine().connect() as conn:
         found = campaign_or_404(conn, slug)
         counts = q.status_counts(conn, found["id"], now)
-        total = counts["total"] if status is None else counts[status]
+        total = counts["total"] if view.status is None else counts[view.status]
         pages = max(math.ceil(total / PAGE_SIZE), 1)
         page = min(max(page, 1), pages)
-        rows = q.dashboard_rows(
-            conn,
-            found["id"],
-            now,
-            status=status,
-            sort=sort,
-            descending=descending,
-            offset=(page - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
-        )
+        rows = view.rows(conn, found["id"], now, (page - 1) * PAGE_SIZE, PAGE_SIZE)
         ledgers = q.message_summaries(conn, [r["assignment_id"] for r in rows])
-
-    def link(**change: Any) -> str:
-        # Every value is one of the known words or a page number (see `view`): nothing in
-        # them needs quoting, and `urlencode` cost more than the rest of the page's links.
-        params = {"status": status, "sort": sort, "order": "desc" if descending else "asc"}
-        params.update(change)
-        return "?" + "&".join(f"{k}={v}" for k, v in params.items() if v)
-
     return templates.TemplateResponse(
         request,
         "campaign.html",
@@ -79,14 +61,14 @@ def campaign_page(
             "spec": found["spec"],
             "counts": counts,
             "rows": listed(rows, ledgers, found, now),
-            "status": status,
-            "sort": sort,
-            "descending": descending,
+            "status": view.status,
+            "sort": view.sort,
+            "descending": view.descending,
             "page": page,
             "pages": pages,
             "total": total,
-            "link": lambda **change: f"/c/{slug}" + link(**change),
+            "link": lambda **change: f"/c/{slug}" + view.query(**change),
             # The file lists what the page lists, in the page's order.
-            "export": f"/c/{slug}/export.csv" + link(page=None),
+            "export": f"/c/{slug}/export.csv" + view.query(page=None),
         },
     )

@@ -16,7 +16,7 @@ from models import queries as q
 from models.db import get_engine
 from models.kinds import NOTICE
 from tasks.messages.labels import STATUS_LABELS, message_label
-from web.dashboard.rows import OverdueDays, campaign_or_404, view
+from web.dashboard.rows import OverdueDays, View, campaign_or_404
 from web.deps import SignedIn
 from web.pages import short_time
 
@@ -45,21 +45,19 @@ def export_csv(
     sort: str = "due",
     order: str = "asc",
 ) -> Response:
-    status, sort, descending = view(status, sort, order)
+    view = View.of(status, sort, order)
     now = clock_now()
     with get_engine().connect() as conn:
         found = campaign_or_404(conn, slug)
-    filename = f"{slug}-{status or 'all'}.csv"
+    filename = f"{slug}-{view.status or 'all'}.csv"
     return StreamingResponse(
-        _csv_rows(found, status, sort, descending, now),
+        _csv_rows(found, view, now),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
-def _csv_rows(
-    found: dict[str, Any], status: str | None, sort: str, descending: bool, now: datetime
-) -> Iterator[str]:
+def _csv_rows(found: dict[str, Any], view: View, now: datetime) -> Iterator[str]:
     """The whole list, read a slice at a time; a BOM so that Excel reads UTF-8."""
     tz, spec = found["timezone"], found["spec"]
     overdue = OverdueDays(now, tz)
@@ -70,16 +68,7 @@ def _csv_rows(
     offset = 0
     while True:
         with get_engine().connect() as conn:
-            rows = q.dashboard_rows(
-                conn,
-                found["id"],
-                now,
-                status=status,
-                sort=sort,
-                descending=descending,
-                offset=offset,
-                limit=SLICE,
-            )
+            rows = view.rows(conn, found["id"], now, offset, SLICE)
             messages = q.messages_of(conn, [r["assignment_id"] for r in rows])
         for r in rows:
             ledger = messages[r["assignment_id"]]

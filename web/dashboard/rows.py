@@ -22,11 +22,45 @@ from web.pages import DELIVERY_LABELS, DELIVERY_MARKS, brief_time, short_time
 PAGE_SIZE = 50
 
 
-def view(status: str | None, sort: str, order: str) -> tuple[str | None, str, bool]:
-    """The list's filter and order from the query string; anything unknown is the default."""
-    status = status if status in q.DASHBOARD_FILTERS else None
-    sort = sort if sort in q.DASHBOARD_SORTS else "due"
-    return status, sort, order == "desc"
+class View(NamedTuple):
+    """The list's filter and order, as its query string gives them."""
+
+    status: str | None
+    sort: str
+    descending: bool
+
+    @classmethod
+    def of(cls, status: str | None, sort: str, order: str) -> View:
+        """Anything unknown is the default."""
+        status = status if status in q.DASHBOARD_FILTERS else None
+        sort = sort if sort in q.DASHBOARD_SORTS else "due"
+        return cls(status, sort, order == "desc")
+
+    def rows(
+        self, conn: Connection, campaign_id: int, now: datetime, offset: int, limit: int
+    ) -> list[dict[str, Any]]:
+        return q.dashboard_rows(
+            conn,
+            campaign_id,
+            now,
+            status=self.status,
+            sort=self.sort,
+            descending=self.descending,
+            offset=offset,
+            limit=limit,
+        )
+
+    def query(self, **change: Any) -> str:
+        """The query string of this view, changed. Every value is one of the known words or a
+        page number: nothing in them needs quoting, and `urlencode` cost more than the rest
+        of the page's links."""
+        params = {
+            "status": self.status,
+            "sort": self.sort,
+            "order": "desc" if self.descending else "asc",
+        }
+        params.update(change)
+        return "?" + "&".join(f"{k}={v}" for k, v in params.items() if v)
 
 
 def campaign_or_404(conn: Connection, slug: str) -> dict[str, Any]:
