@@ -68,7 +68,7 @@ def isolate(folder: Path, **environment: str) -> None:
 
 
 class Rehearsal:
-    """One campaign's steps. A subclass may say what each did (see `cli.demo`): `before` runs
+    """One campaign's steps. A subclass may say what each did (as `duban demo` does): `before` runs
     ahead of every step, and each action returns what it made."""
 
     def __init__(self, slug: str, coordinator: str, *, send: bool = True) -> None:
