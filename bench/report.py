@@ -5,8 +5,8 @@
 
 One campaign of `--units` units is launched with the launch's own code (planning only, no
 notices sent). Every unit then submits a summary and one photo through its personal link's
-code path (`tasks.link.submission.submit`: the real attachment store, one file per unit on disk)
-and the coordinator accepts it (`tasks.review.accept`). The photos are a handful of generated
+code path and the coordinator accepts it, played by `flows.rehearsal` (the real attachment
+store: one file per unit on disk). The photos are a handful of generated
 pictures, each unit's cropped differently and stamped with its code, so that no two units'
 pictures are the same bytes or the same pixels (the Word document stores identical pictures
 once, which would flatter it).
@@ -104,9 +104,8 @@ def seed(work: Path, url: str, n: int, size: tuple[int, int]) -> dict[str, Any]:
     from datetime import timedelta
 
     from config.clock import parse_instant
-    from tasks import review
-    from tasks.link.policy import HEAD_BYTES, Limits
-    from tasks.link.submission import Upload, find_unit, submit
+    from flows.rehearsal import Rehearsal, Step
+    from tasks.link.submission import find_unit
 
     _fresh_database(url)
     launched = parse_instant(LAUNCHED, TZ)
@@ -119,14 +118,15 @@ def seed(work: Path, url: str, n: int, size: tuple[int, int]) -> dict[str, Any]:
 
     start = time.perf_counter()
     bases = [photo(size[0] + MARGIN, size[1] + MARGIN, seed) for seed in range(DISTINCT_PICTURES)]
-    limits = Limits.from_settings()
+    rehearsal = Rehearsal(SLUG, USERNAME)
     rnd = random.Random(2026)
     stored = 0
     picture_s = 0.0
     # Every unit, each with its link rebuilt from the key (the web benchmark's helper).
     for number, (_, token) in enumerate(open_units(registered.campaign_id, n, set())):
-        unit = find_unit(token)
-        code = unit.row["code"]
+        row = find_unit(token).row
+        code = row["code"]
+        rehearsal.links[code] = token
         begun = time.perf_counter()
         data = unit_picture(bases, number, code, size)
         picture_s += time.perf_counter() - begun
@@ -138,12 +138,9 @@ def seed(work: Path, url: str, n: int, size: tuple[int, int]) -> dict[str, Any]:
             if late
             else (due - timedelta(days=rnd.uniform(0.1, 14)))
         )
-        upload = Upload(f"{code}活动现场.jpg", data[:HEAD_BYTES], len(data), io.BytesIO(data))
-        summary = f"{unit.row['name']}开展了质量月活动，组织培训、检查和宣传。" * 20
-        submit(unit, secrets.token_urlsafe(16), summary, [upload], limits, at)
-        accepted = review.find_unit(SLUG, code)
-        assert accepted is not None
-        review.accept(accepted, 1, USERNAME, max(at, due) + timedelta(days=1))
+        summary = f"{row['name']}开展了质量月活动，组织培训、检查和宣传。" * 20
+        rehearsal.submit(Step(at, "submit", code, summary, ((f"{code}活动现场.jpg", data),)))
+        rehearsal.accept(Step(max(at, due) + timedelta(days=1), "accept", code))
     return {
         "launch_s": launched_s,
         "submit_s": time.perf_counter() - start - picture_s,

@@ -8,7 +8,8 @@ One campaign of 50,000 units is launched with the launch's own code (planning on
 sent), then brought to where a campaign stands two weeks after its deadline, through the real
 code paths: notices delivered, a third of the units acknowledged (签收), the monitor's four
 rungs planned at their times and marked delivered (a few failed), a few thousand summaries
-submitted on time or late, some accepted, some returned, some deadlines extended.
+submitted on time or late, some accepted, some returned, some deadlines extended (the
+coordinator's actions played by `flows.rehearsal`).
 
 Then, for each `--workers` count, `duban web` runs as its own process with DUBAN_NOW set after
 the deadline, and is measured from other processes on loopback:
@@ -125,10 +126,10 @@ def seed(work: Path, url: str, n: int) -> Seeded:
     from config.calendars import WorkCalendar
     from config.clock import parse_instant
     from config.ladder import DEFAULT_LADDER, OfficeHours, rung_time
+    from flows.rehearsal import Rehearsal, Step
     from models import queries as q
     from models.db import get_engine
     from models.tables import AssignmentStatus
-    from tasks import review
     from tasks.accounts import save_account
     from tasks.monitor import plan_reminders
 
@@ -221,6 +222,8 @@ def seed(work: Path, url: str, n: int) -> Seeded:
             rows,
         )
 
+    # The coordinator's actions plan their messages; `deliver` marks them sent with the rest.
+    coordinator = Rehearsal(SLUG, USERNAME, send=False)
     due_at = registered.due_at
     calendar, hours = WorkCalendar(), OfficeHours()
     rungs = [rung_time(r, due_at, TZ, hours, calendar) for r in DEFAULT_LADDER]
@@ -248,10 +251,8 @@ def seed(work: Path, url: str, n: int) -> Seeded:
     deliver(rungs[0] + timedelta(minutes=20), 0.01)
     submit_all(on_time, rungs[0] + timedelta(days=1))
     at = rungs[0] + timedelta(days=2)
-    for a in extended:  # more time for one unit in a hundred, through the dashboard's action
-        unit = review.find_unit(SLUG, codes[a])
-        assert unit is not None
-        review.extend(unit, date(2026, 10, 30), at)
+    # More time for one unit in a hundred, through the dashboard's action.
+    coordinator.play(Step(at, "extend", codes[a], until=date(2026, 10, 30)) for a in extended)
     deliver(at + timedelta(minutes=5), 0.0)
     plan_reminders(rungs[1])  # urgent, the deadline day
     deliver(rungs[1] + timedelta(minutes=20), 0.01)
@@ -262,14 +263,12 @@ def seed(work: Path, url: str, n: int) -> Seeded:
     deliver(rungs[3] + timedelta(minutes=20), 0.01)
     at = rungs[3] + timedelta(days=2)
     submitted = on_time + late
-    for a in submitted[: len(submitted) * 3 // 10]:
-        unit = review.find_unit(SLUG, codes[a])
-        assert unit is not None
-        review.accept(unit, 1, USERNAME, at)
-    for a in submitted[len(submitted) * 3 // 10 : len(submitted) * 3 // 10 + n // 250]:
-        unit = review.find_unit(SLUG, codes[a])
-        assert unit is not None
-        review.return_for_revision(unit, 1, "请补充活动现场照片。", USERNAME, at)
+    accepted = len(submitted) * 3 // 10
+    coordinator.play(Step(at, "accept", codes[a]) for a in submitted[:accepted])
+    coordinator.play(
+        Step(at, "send_back", codes[a], "请补充活动现场照片。")
+        for a in submitted[accepted : accepted + n // 250]
+    )
     deliver(at + timedelta(minutes=5), 0.0)
     with engine.begin() as conn:
         q.refresh_statistics(conn)  # as autovacuum would have by now (PostgreSQL only)
@@ -620,8 +619,8 @@ def page_build_times(campaign_id: int, repeats: int, mode: str) -> tuple[list[fl
     from models import queries as q
     from models.queries import dashboard as counted  # where status_counts reads the version
     from tasks.accounts import Coordinator
-    from web import dashboard
-    from web.auth import Session
+    from web.dashboard.campaign import campaign_page
+    from web.deps import Session
 
     loaded: dict[str, list[dict[str, Any]]] = {}
     every_unit = q.dashboard_rows  # the real query, before "naive" replaces it below
@@ -660,7 +659,7 @@ def page_build_times(campaign_id: int, repeats: int, mode: str) -> tuple[list[fl
         for _ in range(repeats):
             loaded.clear()
             start = time.perf_counter()
-            response = dashboard.campaign_page(
+            response = campaign_page(
                 Request(scope), SLUG, session, status="overdue", sort="due", order="asc", page=1
             )
             times.append(time.perf_counter() - start)

@@ -2,57 +2,76 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from cli.exits import EXIT_BAD_INPUT, EXIT_OK, Refused
 from config.clock import local
 from config.clock import now as clock_now
-from config.notice.draft import NO_CHANNEL, check_draft, render
-from config.notice.extract import Draft, extract
-from config.notice.text import NoticeFileError, read_notice
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+if TYPE_CHECKING:
+    from cli.exits import Commands
+    from config.notice.extract import Draft
+
 DRAFT_SUFFIXES = (".yaml", ".yml")
 
 
-def run_import(
-    notice: Path,
-    out: Path | None,
-    check: bool,
-    force: bool,
-    encoding: str | None,
-    now: datetime | None,
-) -> int:
-    if check and notice.suffix.lower() in DRAFT_SUFFIXES:
+def add_to(commands: Commands, clock: argparse.ArgumentParser) -> None:
+    notice = commands.add_parser(
+        "import", parents=[clock], help="read a notice (通知) into a draft campaign file for review"
+    )
+    notice.add_argument(
+        "notice",
+        type=Path,
+        help="the notice: text (UTF-8, GBK/GB18030) or .docx; with --check, also a draft (.yaml)",
+    )
+    notice.add_argument(
+        "--out",
+        type=Path,
+        help="the draft (default: the notice's name with .yaml, here; - prints it)",
+    )
+    notice.add_argument(
+        "--check",
+        action="store_true",
+        help="print what is missing or marked to check (of a notice, or of a draft); write nothing",
+    )
+    notice.add_argument("--force", action="store_true", help="replace an existing draft file")
+    notice.add_argument("--encoding", help="the notice's encoding, if not UTF-8 or GBK/GB18030")
+    notice.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Loaded here, not with the parser: the notice reader takes half a second to import.
+    from config.notice.draft import render
+    from config.notice.extract import extract
+    from config.notice.text import NoticeFileError, read_notice
+
+    notice: Path = args.notice
+    if args.check and notice.suffix.lower() in DRAFT_SUFFIXES:
         return _check_draft(notice)
     try:
-        text = read_notice(notice, encoding)
+        text = read_notice(notice, args.encoding)
     except NoticeFileError as exc:
-        print(f"duban: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    draft = extract(text, local(clock_now(now), "Asia/Shanghai").date())
-    if check:
+        raise Refused(str(exc)) from exc
+    draft = extract(text, local(clock_now(), "Asia/Shanghai").date())
+    if args.check:
         _print_doubts(draft, notice)
         return EXIT_OK
-    target = out or Path(notice.stem + ".yaml")
+    target = args.out or Path(notice.stem + ".yaml")
     content = render(draft, notice.name, text)
     if str(target) == "-":
         sys.stdout.write(content)
         return EXIT_OK
-    if target.exists() and not force:
-        print(
-            f"duban: {target} exists (a draft under review?): give another --out, or --force",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
+    if target.exists() and not args.force:
+        raise Refused(f"{target} exists (a draft under review?): give another --out, or --force")
     try:
         _write(target, content)
     except OSError as exc:
-        print(f"duban: cannot write {target}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise Refused(f"cannot write {target}: {exc}") from exc
     with_duties = sum(1 for u in draft.units if u.duties)
     print(f"Draft written: {target}")
     print(f"  notice      {draft.notice_title or '(no title found)'}")
@@ -90,6 +109,8 @@ def _print_doubts(draft: Draft, notice: Path) -> None:
 
 
 def _check_draft(path: Path) -> int:
+    from config.notice.draft import NO_CHANNEL, check_draft
+
     result = check_draft(path)
     for problem in result.problems:
         where = f"{path}:{problem.line}" if problem.line else str(path)

@@ -8,6 +8,7 @@ fails is logged and the next one runs on time; SIGTERM or Ctrl-C stops between p
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import sys
@@ -16,12 +17,29 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from prefect.exceptions import TerminationSignal
-
+from cli.exits import Refused
+from cli.monitor import one_pass
 from config.clock import now as clock_now
 
+if TYPE_CHECKING:
+    from cli.exits import Commands
+
 log = logging.getLogger("duban.serve")
+
+
+def add_to(commands: Commands, clock: argparse.ArgumentParser) -> None:
+    serve = commands.add_parser("serve", help="run the monitor on its schedule until stopped")
+    serve.add_argument("--interval", type=int, default=15, help="minutes between passes")
+    serve.add_argument("--passes", type=int, default=None, help=argparse.SUPPRESS)
+    serve.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.interval <= 24 * 60:
+        raise Refused("--interval: give minutes between 1 and 1440")
+    return serve(args.interval, one_pass, args.passes)
 
 
 def next_tick(at: datetime, interval_s: int) -> float:
@@ -32,6 +50,8 @@ def next_tick(at: datetime, interval_s: int) -> float:
 
 def serve(interval_minutes: int, run_pass: Callable[[], object], passes: int | None = None) -> int:
     """Run `run_pass` on the schedule until stopped (or `passes` times, for tests)."""
+    from prefect.exceptions import TerminationSignal  # here: `duban --help` needs no Prefect
+
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -2,24 +2,26 @@
 
     .venv/bin/python -m docs.screenshots        (or .venv/bin/python docs/screenshots.py)
 
-It builds a realistic state of the 大田县 2021 campaign in a temporary data folder, through the
-real code paths: the launch flow on 2021-09-13, departments acknowledging and submitting on
-different days (`tasks.link.submission`), the coordinator returning one summary and accepting
-others (`tasks.review`), and the monitor flow at the instants its ladder fires, so the ledger
-holds real reminders. Mail goes to the outbox (no DUBAN_SMTP_URL). Then it starts `duban web`
-with DUBAN_NOW=2021-10-11T10:00:00+08:00 and photographs the pages in headless Chromium.
-The report is the final one `duban demo` makes, opened from its folder as a reader would.
+It rehearses the 大田县 2021 campaign in a temporary folder with `flows.rehearsal`, through
+the real code paths: the launch flow on 2021-09-13, departments acknowledging and submitting
+on different days, the coordinator returning one summary and accepting others, and the
+monitor flow at the instants its ladder fires, so the ledger holds real reminders. Mail goes
+to the outbox. Then it starts `duban web` with DUBAN_NOW=2021-10-11T10:00:00+08:00 and
+photographs the pages in headless Chromium (Debian's `/usr/bin/chromium`). The report is the
+final one `duban demo` makes, opened from its folder as a reader would.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import re
+import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,11 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from flows.rehearsal import Rehearsal, Step, activity_picture, isolate  # noqa: E402
+
 if TYPE_CHECKING:
-    from tasks.link.submission import Upload
+    from playwright.sync_api import Browser, Playwright, ViewportSize
 
 SLUG = "datian-quality-month-2021"
 TZ = "Asia/Shanghai"
+LAUNCHED = "2021-09-13T09:00"
 SHOT_AT = "2021-10-11T10:00:00+08:00"
 COORDINATOR, PASSWORD = "zlb-office", "datian-2021-quality"
 RETURNED_CODE = "gxj"  # 县工信局: returned for revision, then silent past the deadline
@@ -39,15 +44,19 @@ RETURN_COMMENT = (
     "总结中未反映质量标杆经验交流和全面质量管理知识竞赛的开展情况，"
     "请补充活动场次、参与企业数量，并附现场照片后重新报送。"
 )
+CHROMIUM = "/usr/bin/chromium"  # `playwright install` cannot download browsers here
+# Without the networking flags Chromium stalls on refused connections (no network here).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 
 # What happens, in order: (local time, action, unit code, detail).
 TIMELINE: list[tuple[str, str, str, str]] = [
-    ("2021-09-14T09:20", "acknowledge", "scjgj", ""),
-    ("2021-09-14T10:05", "acknowledge", "gxj", ""),
-    ("2021-09-14T15:40", "acknowledge", "jyj", ""),
-    ("2021-09-15T08:50", "acknowledge", "wjj", ""),
-    ("2021-09-16T11:10", "acknowledge", "gaj", ""),
-    ("2021-09-17T16:30", "acknowledge", "sthjj", ""),
+    ("2021-09-14T09:20", "sign", "scjgj", ""),
+    ("2021-09-14T10:05", "sign", "gxj", ""),
+    ("2021-09-14T15:40", "sign", "jyj", ""),
+    ("2021-09-15T08:50", "sign", "wjj", ""),
+    ("2021-09-16T11:10", "sign", "gaj", ""),
+    ("2021-09-17T16:30", "sign", "sthjj", ""),
     (
         "2021-09-24T16:00",
         "submit",
@@ -58,14 +67,14 @@ TIMELINE: list[tuple[str, str, str, str]] = [
     ),
     ("2021-09-26T10:00", "accept", "scjgj", ""),
     ("2021-09-27T09:00", "monitor", "", ""),  # 提醒: three working days before 9-30
-    ("2021-09-27T14:15", "acknowledge", "fgj", ""),
+    ("2021-09-27T14:15", "sign", "fgj", ""),
     (
         "2021-09-28T17:05",
         "submit",
         "gxj",
         "县工信局支持有关协会开展质量活动，深入落实《基础电子元器件产业发展行动计划》。",
     ),
-    ("2021-09-29T09:30", "return", "gxj", RETURN_COMMENT),
+    ("2021-09-29T09:30", "send_back", "gxj", RETURN_COMMENT),
     (
         "2021-09-29T11:20",
         "submit",
@@ -95,7 +104,12 @@ TIMELINE: list[tuple[str, str, str, str]] = [
 def main() -> int:
     out_dir = Path(__file__).resolve().parent
     with tempfile.TemporaryDirectory(prefix="duban-screenshots-") as tmp:
-        _isolate(Path(tmp))
+        # Prefect reads PREFECT_HOME when it is first imported, by the rehearsal's launch.
+        isolate(
+            Path(tmp) / "data",
+            DUBAN_PUBLIC_URL="http://duban.datian.example.cn",
+            PREFECT_HOME=str(Path(tmp) / "prefect"),
+        )
         tokens = build_state()
         shoot(tokens[RETURNED_CODE], out_dir)
         shoot_report(Path(tmp) / "demo", out_dir)
@@ -105,99 +119,39 @@ def main() -> int:
     return 0
 
 
-def shoot_report(folder: Path, out_dir: Path) -> None:
-    """The HTML report of `duban demo`, its first screen (figures, chart, table of units)."""
-    import subprocess
-
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser import launch_chromium
-
-    command = [sys.executable, "-m", "cli.main", "demo", "--dir", str(folder)]
-    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
-    (html,) = (folder / "reports" / SLUG).glob("*.html")
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 1500}, locale="zh-CN")
-            page.goto(html.resolve().as_uri())
-            page.screenshot(path=str(out_dir / "report.png"))
-        finally:
-            browser.close()
-
-
-def _isolate(tmp: Path) -> None:
-    """Everything in the temporary folder: duban's data and database, Prefect's home."""
-    os.environ.update(
-        {
-            "DUBAN_DATA_DIR": str(tmp / "data"),
-            "DUBAN_DATABASE_URL": f"sqlite:///{tmp / 'duban.db'}",
-            "DUBAN_PUBLIC_URL": "http://duban.datian.example.cn",
-            "PREFECT_HOME": str(tmp / "prefect"),
-            "DO_NOT_TRACK": "1",
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_LOGGING_LEVEL": "WARNING",
-        }
-    )
-    for name in ("DUBAN_SMTP_URL", "DUBAN_NOW", "DUBAN_SECRET_KEY", "PREFECT_API_URL"):
-        os.environ.pop(name, None)
-
-
 def build_state() -> dict[str, str]:
-    """Run the campaign up to 2021-10-11 10:00; returns each unit's link token, read from
-    the notices in the outbox as a department reads its mail."""
-    # Imported only now: Prefect reads PREFECT_HOME when it is imported.
-    from config.settings import get_settings
-    from flows.launch import launch_flow
-    from flows.monitor import monitor_flow
-    from tasks import review
+    """Run the campaign up to 2021-10-11 10:00; returns each unit's link token."""
+    from config.clock import parse_instant
     from tasks.accounts import save_account
-    from tasks.link import submission
-    from tasks.link.policy import Limits
-    from tasks.messages.send import send_batch
-    from tests.files import pdf_bytes, png_bytes
 
-    get_settings.cache_clear()
-    launch_flow(
-        path=str(ROOT / "config" / "examples" / "datian-2021.yaml"), now=_at("2021-09-13T09:00")
+    def at(local_time: str) -> datetime:
+        return parse_instant(local_time, TZ)
+
+    rehearsal = Rehearsal(SLUG, COORDINATOR)
+    rehearsal.launch(ROOT / "config" / "examples" / "datian-2021.yaml", at(LAUNCHED))
+    save_account(COORDINATOR, PASSWORD, now=at(LAUNCHED))
+    rehearsal.play(
+        Step(at(when), action, code, text, _files(code) if action == "submit" else ())
+        for when, action, code, text in TIMELINE
     )
-    tokens = _tokens(get_settings().outbox_dir)
-    save_account(COORDINATOR, PASSWORD, now=_at("2021-09-13T09:00"))
-    limits = Limits.from_settings()
-    for when, action, code, detail in TIMELINE:
-        now = _at(when)
-        if action == "monitor":
-            monitor_flow(now=now)
-        elif action == "acknowledge":
-            submission.acknowledge(submission.find_unit(tokens[code]), now)
-        elif action == "submit":
-            uploads = [
-                _upload(f"{code}-活动现场.png", png_bytes(320, 200)),
-                _upload(f"{code}-质量月活动总结.pdf", pdf_bytes()),
-            ]
-            submission.submit(
-                submission.find_unit(tokens[code]), f"{code}-{when}", detail, uploads, limits, now
-            )
-        else:
-            unit = review.find_unit(SLUG, code)
-            assert unit is not None
-            version = submission.history(unit["assignment_id"])[0]["version"]
-            if action == "accept":
-                review.accept(unit, version, COORDINATOR, now)
-            else:
-                returned = review.return_for_revision(unit, version, detail, COORDINATOR, now)
-                send_batch.fn(returned, now)
-    return tokens
+    return rehearsal.links
+
+
+def _files(code: str) -> tuple[tuple[str, bytes], ...]:
+    """What a unit attaches: a picture of its activity and its summary as a PDF."""
+    from PIL import Image
+
+    picture = activity_picture(len(code))
+    document = io.BytesIO()
+    Image.open(io.BytesIO(picture)).save(document, "PDF")
+    return ((f"{code}-活动现场.jpg", picture), (f"{code}-质量月活动总结.pdf", document.getvalue()))
 
 
 def shoot(token: str, out_dir: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.browser import VIEWPORT, launch_chromium
-    from tests.web_server import web_server
-
-    with web_server(DUBAN_NOW=SHOT_AT) as base, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
+    with _web(DUBAN_NOW=SHOT_AT) as base, sync_playwright() as playwright:
+        browser = _chromium(playwright)
         try:
             page = browser.new_page(viewport=VIEWPORT, locale="zh-CN")
             page.goto(f"{base}/d/{token}")
@@ -214,31 +168,55 @@ def shoot(token: str, out_dir: Path) -> None:
             browser.close()
 
 
-def _at(local_time: str) -> datetime:
-    from config.clock import parse_instant
+def shoot_report(folder: Path, out_dir: Path) -> None:
+    """The HTML report of `duban demo`, its first screen (figures, chart, table of units)."""
+    from playwright.sync_api import sync_playwright
 
-    return parse_instant(local_time, TZ)
-
-
-def _tokens(outbox: Path) -> dict[str, str]:
-    """Unit code (the address's local part here) → token, from each unit's notice."""
-    found: dict[str, str] = {}
-    for path in outbox.rglob("*.eml"):
-        mail = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if not str(mail["Subject"]).startswith("【任务通知】"):
-            continue
-        body = mail.get_body(preferencelist=("plain",))
-        assert body is not None
-        link = re.search(r"/d/([A-Za-z0-9_-]+)", str(body.get_content()))
-        assert link is not None, path
-        found[str(mail["To"]).split("@", 1)[0]] = link.group(1)
-    return found
+    command = [sys.executable, "-m", "cli.main", "demo", "--dir", str(folder)]
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    (html,) = (folder / "reports" / SLUG).glob("*.html")
+    with sync_playwright() as playwright:
+        browser = _chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1500}, locale="zh-CN")
+            page.goto(html.resolve().as_uri())
+            page.screenshot(path=str(out_dir / "report.png"))
+        finally:
+            browser.close()
 
 
-def _upload(name: str, content: bytes) -> Upload:
-    from tasks.link.submission import Upload
+@contextmanager
+def _web(**environment: str) -> Iterator[str]:
+    """`duban web` on a free loopback port, as a coordinator runs it; yields its address."""
+    import socket
 
-    return Upload(name, content[:2048], len(content), io.BytesIO(content))
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "cli.main", "web", "--port", str(port)]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **environment}, stdout=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(base + "/login", timeout=1)
+                break
+            except httpx.TransportError:
+                if server.poll() is not None:
+                    raise RuntimeError("duban web stopped") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _chromium(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
 if __name__ == "__main__":

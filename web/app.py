@@ -13,10 +13,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.auth import LoginRequired
 from web.auth import router as auth_router
-from web.dashboard import router as dashboard_router
+from web.dashboard import campaign, campaigns, export, unit
 from web.department import router as department_router
+from web.deps import LoginRequired
 from web.pages import HERE, templates
 
 # No inline script or style anywhere: a summary that smuggled markup past escaping still could
@@ -37,7 +37,8 @@ def create_app() -> ASGIApp:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(department_router)
     app.include_router(auth_router)
-    app.include_router(dashboard_router)
+    for dashboard in (campaigns, campaign, export, unit):
+        app.include_router(dashboard.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

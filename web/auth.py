@@ -1,53 +1,19 @@
-"""Signing coordinators in and out. Dashboard routes depend on `signed_in`."""
+"""Signing coordinators in and out. Dashboard routes depend on `web.deps.SignedIn`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import get_settings
-from tasks.accounts import Coordinator, coordinator_of, csrf_ok, csrf_token, session_cookie, sign_in
+from tasks.accounts import session_cookie, sign_in
+from web.deps import COOKIE, check_csrf
 from web.pages import templates
 
 router = APIRouter()
-COOKIE = "duban_session"
-
-
-@dataclass(frozen=True)
-class Session:
-    coordinator: Coordinator
-    csrf: str
-
-
-class LoginRequired(Exception):
-    """Raised by `signed_in`; the app turns it into a redirect to the login page."""
-
-    def __init__(self, next_url: str) -> None:
-        self.next_url = next_url
-
-
-def signed_in(request: Request) -> Session:
-    cookie = request.cookies.get(COOKIE)
-    who = coordinator_of(cookie)
-    if who is None or cookie is None:
-        if request.method != "GET":
-            raise HTTPException(403, "请先登录。")
-        raise LoginRequired(
-            request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        )
-    return Session(who, csrf_token(cookie))
-
-
-SignedIn = Annotated[Session, Depends(signed_in)]
-
-
-def check_csrf(request: Request, token: str | None) -> None:
-    if not csrf_ok(request.cookies.get(COOKIE), token):
-        raise HTTPException(403, "页面已过期，请刷新后重试。")
 
 
 @router.get("/login")

@@ -8,12 +8,12 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from config.clock import now as clock_now
-from tasks.link import policy, storage
+from tasks.link import policy
 from tasks.link.submission import (
     LinkState,
     SubmissionRefused,
@@ -25,6 +25,7 @@ from tasks.link.submission import (
     submit,
 )
 from tasks.messages.render import deliverables
+from web.files import attachment_response
 from web.pages import templates
 
 router = APIRouter()
@@ -117,41 +118,6 @@ def department_file(token: str, attachment_id: int) -> Response:
     if unit.state in REFUSALS:
         raise HTTPException(404)
     return attachment_response(attachment_id, assignment_id=unit.assignment_id)
-
-
-def attachment_response(
-    attachment_id: int, *, assignment_id: int | None = None, campaign_id: int | None = None
-) -> Response:
-    """A stored file under its sanitised name. Only the image types a browser shows safely
-    are shown inline; everything else downloads."""
-    from models import queries as q
-    from models.db import get_engine
-
-    with get_engine().connect() as conn:
-        found = q.attachment_of(
-            conn, attachment_id, assignment_id=assignment_id, campaign_id=campaign_id
-        )
-    if found is None:
-        raise HTTPException(404)
-    path = storage.path_of(found["relpath"])
-    if not path.exists():
-        raise HTTPException(404)
-    inline = INLINE_TYPES.get(found["name"].rsplit(".", 1)[-1].lower())
-    return FileResponse(
-        path,
-        media_type=inline or "application/octet-stream",
-        filename=found["name"],
-        content_disposition_type="inline" if inline else "attachment",
-    )
-
-
-INLINE_TYPES = {
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "gif": "image/gif",
-    "webp": "image/webp",
-}
 
 
 def _page(
