@@ -124,10 +124,12 @@ def phase_plan(campaign: Path, url: str) -> dict[str, Any]:
 def _bulk_rows(n: int) -> list[tuple[Any, list[dict[str, Any]]]]:
     """The rows a launch of `n` departments writes, table by table, without checks, upserts
     or tokens derived."""
+    from config.campaign import CampaignSettings
     from config.clock import now
     from models import queries as q
 
     at = now()
+    settings = CampaignSettings(slug="bench", title="基准测试活动", due=at.date())
     campaign = {
         "id": 1,
         "slug": "bench",
@@ -138,7 +140,7 @@ def _bulk_rows(n: int) -> list[tuple[Any, list[dict[str, Any]]]]:
         "updated_at": at,
         "status": "open",
         "source_path": "bench.yaml",
-        "spec": {},
+        "spec": settings,
     }
     departments = [
         {

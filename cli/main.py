@@ -174,10 +174,10 @@ def _parser() -> argparse.ArgumentParser:
 def _launch(args: argparse.Namespace, now: datetime | None) -> int:
     from tasks.assignment import check_deadline
 
-    # Validate before Prefect starts (seconds): a typo is reported at once and nothing runs.
-    # The flow validates again because it also runs from a deployment, without this command.
+    # Validate before Prefect starts: a typo is reported at once and nothing runs. Kept for
+    # the flow, which then does not validate the same bytes again.
     try:
-        loaded = load_campaign_file(args.file)
+        loaded = load_campaign_file(args.file, keep=True)
         check_deadline(loaded, clock_now(now))
     except CampaignFileError as exc:
         print(exc, file=sys.stderr)

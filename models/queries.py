@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from config.campaign import CampaignSettings
 from config.clock import to_utc
 from models.tables import (
     NOTICE,
@@ -497,7 +498,7 @@ class Outgoing:
     salt: str | None
     token_hash: str | None
     slug: str
-    campaign_spec: dict[str, Any]
+    campaign_spec: CampaignSettings
     note: str | None = None
     acknowledged_at: datetime | None = None
 
@@ -509,7 +510,7 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
         .group_by(TOKEN.c.assignment_id)
         .subquery()
     )
-    specs: dict[int, tuple[str, dict[str, Any]]] = {}
+    specs: dict[int, tuple[str, CampaignSettings]] = {}
     out: list[Outgoing] = []
     for chunk in _chunks(ids):
         query = (

@@ -75,7 +75,7 @@ def register_campaign(loaded: CampaignFile, now: datetime) -> Registered:
         "due_at": due_at,
         "updated_at": now,
         "source_path": str(loaded.path),
-        "spec": campaign.model_dump(mode="json", exclude={"departments"}),
+        "spec": campaign.settings(),
     }
     with engine.begin() as conn:
         existing = q.campaign_by_slug(conn, campaign.slug)

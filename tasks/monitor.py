@@ -15,8 +15,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from config.calendars import WorkCalendar
-from config.channels import resolve_tags
-from config.ladder import OfficeHours, Rung, hold, rung_kind, rung_time
+from config.campaign import CampaignSettings
+from config.ladder import Rung, hold, rung_kind, rung_time
 from models import queries as q
 from models.db import get_engine
 from models.tables import DeliveryState
@@ -32,33 +32,19 @@ class CampaignPlan:
     by_rung: dict[str, int] = field(default_factory=dict)  # assignments at each rung now
 
 
-def ladder_of(spec: dict[str, Any]) -> tuple[list[Rung], OfficeHours]:
-    return [Rung(**r) for r in spec["escalation"]], OfficeHours(**spec["office_hours"])
-
-
 def current_rung(
-    spec: dict[str, Any], due_at: datetime, now: datetime, calendar: WorkCalendar
+    spec: CampaignSettings, due_at: datetime, now: datetime, calendar: WorkCalendar
 ) -> Rung | None:
     """The latest rung whose time has come for an assignment due at `due_at`."""
-    ladder, hours = ladder_of(spec)
     timed = sorted(
         (
-            (rung_time(r, due_at, spec["timezone"], hours, calendar), i, r)
-            for i, r in enumerate(ladder)
+            (rung_time(r, due_at, spec.timezone, spec.office_hours, calendar), i, r)
+            for i, r in enumerate(spec.escalation)
         ),
         key=lambda t: (t[0], t[1]),
     )
     due = [r for moment, _, r in timed if moment <= now]
     return due[-1] if due else None
-
-
-def contacts_of(spec: dict[str, Any]) -> dict[str, list[str]]:
-    """The coordinator's and the leadership group's addresses, resolved once per campaign."""
-    channels = spec.get("channels") or {}
-    return {
-        key: resolve_tags(spec[key]["notify"], channels) if spec.get(key) else []
-        for key in ("coordinator", "leaders")
-    }
 
 
 def recipients(
@@ -84,15 +70,14 @@ def plan_reminders(now: datetime) -> list[CampaignPlan]:
     with engine.connect() as conn:
         campaigns = q.open_campaigns(conn)
     for campaign in campaigns:
-        spec = campaign["spec"]
-        _, hours = ladder_of(spec)
+        spec: CampaignSettings = campaign["spec"]
         plan = CampaignPlan(campaign["id"], campaign["slug"], False)
         plans.append(plan)
         # Outside office hours nothing is decided: what falls due waits until they open.
-        if hold(now, spec["timezone"], hours, calendar) != now:
+        if hold(now, spec.timezone, spec.office_hours, calendar) != now:
             continue
         plan.in_office_hours = True
-        contacts = contacts_of(spec)
+        contacts = spec.contacts()  # resolved once per campaign
         with engine.begin() as conn:
             current: dict[datetime, str] = {}
             rows: list[dict[str, Any]] = []

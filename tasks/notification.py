@@ -97,7 +97,7 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
                 if not q.still_unsent(conn, item.notification_id):
                     return None
             # The channel's turn before the claim: a message never sits `sending` in a queue.
-            wait_turn(item.channel, cap_of(item.channel, item.campaign_spec))
+            wait_turn(item.channel, cap_of(item.channel, item.campaign_spec.rate_limits))
             with engine.begin() as conn:
                 if not q.claim(conn, [item.notification_id], clock_now(now)):
                     return None  # another sender has it, it went out, or the unit delivered
@@ -177,7 +177,7 @@ def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -
         return render_notice(spec, item.department_name, item.duties, item.due_at, link, now)
     if name in (RETURNED, EXTENDED):
         return render_action(spec, name, item.department_name, item.due_at, link, now, item.note)
-    tz = spec["timezone"]
+    tz = spec.timezone
     deadline_day = local(item.due_at, tz).date()
     today = local(now, tz).date()
     return render_reminder(

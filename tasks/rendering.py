@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
+from config.campaign import CampaignSettings, Requirements
 from config.clock import format_local, local
 from config.ladder import rung_name
 from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
@@ -32,10 +32,11 @@ def text_template(name: str) -> Template:
     return env.get_template(name)
 
 
-def deliverables(requirements: dict[str, Any]) -> str:
+def deliverables(requirements: Requirements) -> str:
     """`活动总结（纸质版、电子版各一份）及反映活动内容的图片、视频`, from the requirements."""
-    summary = "活动总结（纸质版、电子版各一份）" if requirements.get("paper_copy") else "活动总结"
-    media = [m for m, k in (("图片", "pictures"), ("视频", "video")) if requirements.get(k)]
+    summary = "活动总结（纸质版、电子版各一份）" if requirements.paper_copy else "活动总结"
+    asked = (("图片", requirements.pictures), ("视频", requirements.video))
+    media = [m for m, given in asked if given]
     return summary + (f"及反映活动内容的{'、'.join(media)}" if media else "")
 
 
@@ -45,11 +46,10 @@ def format_deadline(due_at: datetime, timezone: str) -> str:
     return text.removesuffix("23:59") if text.endswith("）23:59") else text
 
 
-def period_text(spec: dict[str, Any]) -> str | None:
-    period = spec.get("period")
-    if not period:
+def period_text(spec: CampaignSettings) -> str | None:
+    if not spec.period:
         return None
-    start, end = date.fromisoformat(period["start"]), date.fromisoformat(period["end"])
+    start, end = spec.period.start, spec.period.end
     return f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
 
 
@@ -58,15 +58,15 @@ def _month_day(moment: datetime, tz: str) -> str:
     return f"{t.month}月{t.day}日"
 
 
-def _coordinator(spec: dict[str, Any]) -> str | None:
-    c = spec.get("coordinator")
+def _coordinator(spec: CampaignSettings) -> str | None:
+    c = spec.coordinator
     if not c:
         return None
-    return "，".join(x for x in (c.get("name"), c.get("person"), c.get("phone")) if x)
+    return "，".join(x for x in (c.name, c.person, c.phone) if x)
 
 
 def render_notice(
-    spec: dict[str, Any],
+    spec: CampaignSettings,
     department: str,
     duties: list[str],
     due_at: datetime,
@@ -74,29 +74,29 @@ def render_notice(
     now: datetime,
 ) -> Message:
     """The launch notice: duties, deadline in local time with its weekday, requirements, link."""
-    tz = spec["timezone"]
+    tz = spec.timezone
     sent = local(now, tz)
     body = text_template("notice.txt.j2").render(
         department=department,
-        lead_office=spec.get("lead_office"),
-        title=spec["title"],
-        document_number=spec.get("document_number"),
-        theme=spec.get("theme"),
+        lead_office=spec.lead_office,
+        title=spec.title,
+        document_number=spec.document_number,
+        theme=spec.theme,
         period=period_text(spec),
         duties=duties,
-        common_duties=spec.get("common_duties") or [],
+        common_duties=spec.common_duties,
         deadline=format_deadline(due_at, tz),
-        deliverables=deliverables(spec.get("requirements") or {}),
-        note=(spec.get("requirements") or {}).get("note"),
+        deliverables=deliverables(spec.requirements),
+        note=spec.requirements.note,
         link=link,
         coordinator=_coordinator(spec),
         sent_on=f"{sent.year}年{sent.month}月{sent.day}日",
     )
-    return Message(title=f"【任务通知】{spec['title']}（{department}）", body=body)
+    return Message(title=f"【任务通知】{spec.title}（{department}）", body=body)
 
 
 def render_action(
-    spec: dict[str, Any],
+    spec: CampaignSettings,
     action: str,
     department: str,
     due_at: datetime,
@@ -106,29 +106,29 @@ def render_action(
 ) -> Message:
     """A message on a coordinator's action: a summary returned for revision with the
     comment, or a new deadline for the unit."""
-    tz = spec["timezone"]
+    tz = spec.timezone
     sent = local(now, tz)
     body = text_template("action.txt.j2").render(
         action=action,
         department=department,
-        title=spec["title"],
+        title=spec.title,
         note=note or "",
         deadline=format_deadline(due_at, tz),
-        deliverables=deliverables(spec.get("requirements") or {}),
+        deliverables=deliverables(spec.requirements),
         link=link,
         coordinator=_coordinator(spec),
-        office=spec.get("lead_office") or "我办",
+        office=spec.lead_office or "我办",
         sent_on=f"{sent.year}年{sent.month}月{sent.day}日",
     )
     heading = "退回修改" if action == "returned" else "延期通知"
-    return Message(title=f"【{heading}】{spec['title']}（{department}）", body=body)
+    return Message(title=f"【{heading}】{spec.title}（{department}）", body=body)
 
 
 HEADINGS = {"reminder": "提醒", "urgent": "催办", "overdue": "督办", "escalation": "督办"}
 
 
 def render_reminder(
-    spec: dict[str, Any],
+    spec: CampaignSettings,
     wording: str,
     recipient: str,
     department: str,
@@ -142,35 +142,35 @@ def render_reminder(
 ) -> Message:
     """A rung of the ladder: 提醒, 催办, 督办 or 督办函 to the department or its head, a copy of
     the overdue notice to the coordinator, a 情况报告 to the leadership group."""
-    tz = spec["timezone"]
+    tz = spec.timezone
     sent = local(now, tz)
-    leaders = (spec.get("leaders") or {}).get("name") or "领导小组"
+    leaders = spec.leaders.name if spec.leaders else "领导小组"
     body = text_template("reminder.txt.j2").render(
         recipient=recipient,
         wording=wording,
         department=department,
-        title=spec["title"],
-        office=spec.get("lead_office") or "我办",
+        title=spec.title,
+        office=spec.lead_office or "我办",
         leaders=leaders,
         deadline=format_deadline(due_at, tz),
         working_days_left=working_days_left,
         days_overdue=days_overdue,
         acknowledged=_month_day(acknowledged_at, tz) if acknowledged_at else None,
-        deliverables=deliverables(spec.get("requirements") or {}),
+        deliverables=deliverables(spec.requirements),
         link=link,
         contact=contact,
         coordinator=_coordinator(spec),
         sent_on=f"{sent.year}年{sent.month}月{sent.day}日",
     )
     return Message(
-        title=f"【{rung_heading(wording, recipient)}】{spec['title']}（{department}）", body=body
+        title=f"【{rung_heading(wording, recipient)}】{spec.title}（{department}）", body=body
     )
 
 
-def wording_of(spec: dict[str, Any], kind: str) -> str:
+def wording_of(spec: CampaignSettings, kind: str) -> str:
     """The wording of the rung a ledger key names (`reminder` if the ladder lost it)."""
     name = rung_name(kind)
-    return next((r["wording"] for r in spec["escalation"] if r["name"] == name), "reminder")
+    return next((r.wording for r in spec.escalation if r.name == name), "reminder")
 
 
 def rung_heading(wording: str, recipient: str) -> str:
@@ -206,7 +206,7 @@ ACTION_LABELS = {
 }
 
 
-def message_label(kind: str, recipient: str, spec: dict[str, Any]) -> str:
+def message_label(kind: str, recipient: str, spec: CampaignSettings) -> str:
     """`提醒`, `督办函（单位负责人）`, `情况报告（领导小组）`… for a ledger row."""
     name = rung_name(kind)
     if name in ACTION_LABELS:

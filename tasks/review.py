@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from config.channels import channel_problem, resolve_tags
+from config.campaign import CampaignSettings
+from config.channels import channel_problem
 from models import queries as q
 from models.db import get_engine
 from models.tables import (
@@ -98,12 +99,12 @@ def resend_notice(unit: dict[str, Any], form_key: str, now: datetime) -> list[in
         return _plan(conn, unit, action_kind(RESENT, form_key), now)
 
 
-def parse_contacts(text: str, spec: dict[str, Any]) -> list[str]:
+def parse_contacts(text: str, spec: CampaignSettings) -> list[str]:
     """One address per line (or comma-separated), checked like a campaign file's `notify`."""
     entries = [e.strip() for line in text.splitlines() for e in line.split(",") if e.strip()]
     if not entries:
         raise ActionRefused("请至少填写一个接收地址（电子邮箱、Apprise 地址或渠道名）。")
-    resolved = resolve_tags(entries, spec.get("channels") or {})
+    resolved = spec.resolve(entries)
     for entry in resolved:
         problem = channel_problem(entry)
         if problem:
