@@ -87,7 +87,7 @@ def plan_campaign(path: Path, launched: datetime) -> Any:
     """A campaign file launched without notices sent: validated, registered and fanned out in
     batches, as the launch flow's tasks do; returns the registered campaign. The other
     benchmarks set up their campaigns with it."""
-    from config.campaign_file import load_campaign_file
+    from config.campaign.loader import load_campaign_file
     from tasks.assignment import department_batches, fan_out, register_campaign
 
     loaded = load_campaign_file(path)
@@ -98,7 +98,7 @@ def plan_campaign(path: Path, launched: datetime) -> Any:
 
 
 def phase_plan(campaign: Path, url: str) -> dict[str, Any]:
-    from config.campaign_file import load_campaign_file
+    from config.campaign.loader import load_campaign_file
     from config.clock import now
     from config.settings import get_settings
     from tasks.assignment import department_batches, fan_out, register_campaign
@@ -124,7 +124,7 @@ def phase_plan(campaign: Path, url: str) -> dict[str, Any]:
 def _bulk_rows(n: int) -> list[tuple[Any, list[dict[str, Any]]]]:
     """The rows a launch of `n` departments writes, table by table, without checks, upserts
     or tokens derived."""
-    from config.campaign import CampaignSettings
+    from config.campaign.schema import CampaignSettings
     from config.clock import now
     from models import queries as q
 
@@ -244,7 +244,7 @@ def phase_naive_tasks(campaign: Path, url: str, sample: int) -> dict[str, Any]:
     the first `sample` departments of the file; the Prefect server's start is not counted."""
     from prefect import flow
 
-    from config.campaign_file import load_campaign_file
+    from config.campaign.loader import load_campaign_file
     from config.clock import now
     from tasks.assignment import department_batches, fan_out_task, register_campaign
 

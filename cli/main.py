@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from config.campaign_file import CampaignFileError, load_campaign_file
-from config.channels import redact
+from config.campaign.channels import redact
+from config.campaign.loader import CampaignFileError, load_campaign_file
 from config.clock import ClockError, format_local, local, parse_instant
 from config.clock import now as clock_now
 from config.settings import get_settings

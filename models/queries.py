@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from config.campaign import CampaignSettings
+from config.campaign.schema import CampaignSettings
 from config.clock import to_utc
 from models.tables import (
     NOTICE,

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column, DateTime, Dialect, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from config.campaign import CampaignSettings
+from config.campaign.schema import CampaignSettings
 
 
 def _utc_column(nullable: bool = False, index: bool = False) -> Any:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from config.calendars import WorkCalendar
-from config.campaign import Campaign
-from config.campaign_file import CampaignFile, check_due_after, load_campaign_file
-from config.clock import end_of_day, to_utc
+from config.campaign.deadlines import check_due_after, due_instant
+from config.campaign.loader import CampaignFile, load_campaign_file
 from models import queries as q
 from models.db import get_engine
 from models.tables import NOTICE, DeliveryState
@@ -32,26 +29,6 @@ class Registered:
 class BatchResult:
     assignments_created: int
     messages_planned: int
-
-
-def due_instant(campaign: Campaign, calendar: WorkCalendar | None = None) -> datetime:
-    """The campaign's deadline as an instant (see `deadline_at`)."""
-    return deadline_at(campaign.due, campaign.timezone, calendar)
-
-
-def deadline_at(
-    due: date | datetime, timezone: str, calendar: WorkCalendar | None = None
-) -> datetime:
-    """A date means the end of that day in `timezone`; a time without an offset is read in
-    that timezone too. A deadline on a holiday or a weekend moves to the next working day,
-    as an office's deadline does (a 10-3 deadline falls after National Day). The same rule
-    for a campaign's deadline and for one unit's extension."""
-    calendar = calendar or WorkCalendar()
-    if isinstance(due, datetime):
-        moment = pendulum.instance(due, tz=timezone)
-        day = calendar.on_or_after(moment.date())
-        return to_utc(moment.add(days=(day - moment.date()).days))
-    return end_of_day(calendar.on_or_after(due), timezone)
 
 
 def check_deadline(loaded: CampaignFile, now: datetime) -> None:

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 
-from config.channels import channel_kind, email_address, known_kind
+from config.campaign.channels import channel_kind, email_address, known_kind
 from config.settings import get_settings
 
 log = logging.getLogger("duban.rate_limits")

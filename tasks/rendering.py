@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
-from config.campaign import CampaignSettings, Requirements
+from config.campaign.schema import CampaignSettings, Requirements
 from config.clock import format_local, local
 from config.ladder import rung_name
 from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED

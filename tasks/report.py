@@ -12,7 +12,7 @@ from typing import Any, Literal
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from config.campaign import CampaignSettings
+from config.campaign.schema import CampaignSettings
 from config.clock import days_overdue, local
 from config.clock import now as clock_now
 from config.ladder import is_rung

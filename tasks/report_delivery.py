@@ -24,8 +24,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import DBAPIError
 
-from config.campaign import CampaignSettings
-from config.channels import redact
+from config.campaign.channels import redact
+from config.campaign.schema import CampaignSettings
 from config.clock import format_local
 from config.settings import get_settings
 from models import queries as q

@@ -10,7 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from config.calendars import WorkCalendar
-from config.campaign import CampaignSettings
+from config.campaign.schema import CampaignSettings
 from config.clock import local, to_utc
 from models import queries as q
 from models.db import get_engine

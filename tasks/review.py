@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from config.campaign import CampaignSettings
-from config.channels import channel_problem
+from config.campaign.channels import channel_problem
+from config.campaign.deadlines import deadline_at
+from config.campaign.schema import CampaignSettings
 from models import queries as q
 from models.db import get_engine
 from models.tables import (
@@ -26,7 +27,6 @@ from models.tables import (
     DeliveryState,
     action_kind,
 )
-from tasks.assignment import deadline_at
 from tasks.notification import SendReport, send_batch
 from tasks.tokens import new_link, secret_key
 

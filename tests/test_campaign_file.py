@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config.campaign_file import CampaignFileError, load_campaign_file, parse_campaign
+from config.campaign.loader import CampaignFileError, load_campaign_file, parse_campaign
 from config.clock import parse_instant
 from flows.launch import launch_flow
 from tests.campaigns import DATIAN, EXAMPLES, LAUNCH_DAY, snapshot
@@ -131,7 +131,7 @@ def test_the_command_validates_once_and_the_flow_takes_its_result(tmp_path: Path
 
 
 def test_the_stored_settings_read_back_as_the_same_model() -> None:
-    from config.campaign import CampaignSettings
+    from config.campaign.schema import CampaignSettings
 
     text = GOOD.replace("due: 2021-09-30", "due: 2021-09-30\nreport: {at: 2021-10-08}")
     settings = parse_campaign(text).campaign.settings()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from config.campaign_file import CampaignFileError, load_campaign_file
+from config.campaign.loader import CampaignFileError, load_campaign_file
 from tasks.rate_limits import cap_of
 from tests.campaigns import LAUNCH_DAY, dept, write_campaign
 from tests.receivers import HttpReceiver

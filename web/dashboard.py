@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Connection
 from starlette.background import BackgroundTask
 
-from config.channels import redact
+from config.campaign.channels import redact
 from config.clock import ClockError, days_overdue, parse_instant
 from config.clock import now as clock_now
 from models import queries as q

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from config.channels import channel_problem, known_kind, resolve_tags
+from config.campaign.channels import channel_problem, known_kind, resolve_tags
 from config.ladder import DEFAULT_LADDER, OfficeHours, Rung
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from pypinyin import lazy_pinyin
 
-from config.campaign import Requirements
+from config.campaign.schema import Requirements
 from config.notice import units
 from config.notice.dates import FoundDate, find_dates, make_date, written
 from config.notice.sections import Outline, find_part, first_sentence, outline, sentences
