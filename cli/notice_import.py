@@ -11,7 +11,8 @@ from pathlib import Path
 from config.clock import local
 from config.clock import now as clock_now
 from config.notice.draft import NO_CHANNEL, check_draft, render
-from config.notice.extract import Draft, extract
+from config.notice.extract import extract
+from config.notice.model import Draft
 from config.notice.text import NoticeFileError, read_notice
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2

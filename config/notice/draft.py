@@ -16,7 +16,7 @@ import yaml
 
 from config.campaign.loader import CampaignFileError, load_campaign_file
 from config.campaign.yaml_lines import Problem
-from config.notice.extract import Draft, DraftUnit, Found
+from config.notice.model import Draft, DraftUnit, Found
 from config.notice.text import NoticeText
 
 MARK = "# CHECK:"
