@@ -12,11 +12,11 @@ from config.settings import get_settings
 from flows.report import ReportSummary, report_flow
 from tasks.monitor import (
     CampaignPlan,
-    plan_reminders_task,
-    sendable_now_task,
+    plan_reminders,
+    sendable_now,
 )
 from tasks.notification import SendReport, release_unconfirmed_task, send_batch_task
-from tasks.overdue import OverdueTable, publish_overdue_task
+from tasks.overdue import OverdueTable, publish_overdue
 from tasks.report_delivery import ReportSent, retry_reports_task
 from tasks.report_schedule import reports_due_task
 
@@ -38,11 +38,11 @@ def monitor_flow(now: datetime | None = None, resend_unconfirmed: bool = False) 
     the ledger before it is sent."""
     at = clock_now(now)
     released = release_unconfirmed_task(at) if resend_unconfirmed else 0
-    plans = plan_reminders_task(at)
+    plans = plan_reminders(at)
     delivery = SendReport()
-    for ids in sendable_now_task(plans, at, get_settings().batch_size):
+    for ids in sendable_now(plans, at, get_settings().batch_size):
         delivery.merge(send_batch_task(ids, now))
-    overdue = publish_overdue_task(at)
+    overdue = publish_overdue(at)
     retries = retry_reports_task(at)
     # The final report makes itself once every unit is accepted or its time has come. One
     # campaign's failure (a file that cannot be written) must not stop the others' reports,

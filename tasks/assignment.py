@@ -41,6 +41,14 @@ def check_deadline(loaded: CampaignFile, now: datetime) -> None:
     )
 
 
+@task(name="load-campaign-file", cache_policy=NO_CACHE)
+def load_campaign(path: str) -> CampaignFile:
+    """The campaign file validated; or, when `duban launch` validated these very bytes a
+    moment ago in this process, what it validated (see `load_campaign_file`)."""
+    return load_campaign_file(path)
+
+
+@task(name="register-campaign", cache_policy=NO_CACHE)
 def register_campaign(loaded: CampaignFile, now: datetime) -> Registered:
     """Create the campaign, or refresh it from the file; checks the deadline before writing."""
     campaign = loaded.campaign
@@ -75,6 +83,7 @@ def register_campaign(loaded: CampaignFile, now: datetime) -> Registered:
     return Registered(campaign_id, due_at, False, absent)
 
 
+@task(name="fan-out-assignments", cache_policy=NO_CACHE)
 def fan_out(
     campaign_id: int,
     departments: list[dict[str, Any]],
@@ -161,12 +170,7 @@ def department_batches(loaded: CampaignFile, size: int) -> list[list[dict[str, A
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
+@task(name="count-notices", cache_policy=NO_CACHE)
 def notice_states(campaign_id: int) -> dict[str, int]:
     with get_engine().connect() as conn:
         return q.count_by_state(conn, campaign_id, NOTICE)
-
-
-load_campaign_task = task(name="load-campaign-file", cache_policy=NO_CACHE)(load_campaign_file)
-notice_states_task = task(name="count-notices", cache_policy=NO_CACHE)(notice_states)
-register_campaign_task = task(name="register-campaign", cache_policy=NO_CACHE)(register_campaign)
-fan_out_task = task(name="fan-out-assignments", cache_policy=NO_CACHE)(fan_out)

@@ -62,6 +62,7 @@ def recipients(
     return list(dict.fromkeys(out))
 
 
+@task(name="plan-reminders", cache_policy=NO_CACHE)
 def plan_reminders(now: datetime) -> list[CampaignPlan]:
     """One pass of decisions over every open campaign, recorded in the ledger."""
     calendar = WorkCalendar()
@@ -108,6 +109,7 @@ def plan_reminders(now: datetime) -> list[CampaignPlan]:
     return plans
 
 
+@task(name="due-messages", cache_policy=NO_CACHE)
 def sendable_now(plans: list[CampaignPlan], now: datetime, size: int) -> list[list[int]]:
     """Batches of ledger ids to send: planned, or failed and past their backoff."""
     ids: list[int] = []
@@ -116,7 +118,3 @@ def sendable_now(plans: list[CampaignPlan], now: datetime, size: int) -> list[li
             if plan.in_office_hours:
                 ids.extend(q.due_for_sending(conn, plan.campaign_id, now))
     return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
-plan_reminders_task = task(name="plan-reminders", cache_policy=NO_CACHE)(plan_reminders)
-sendable_now_task = task(name="due-messages", cache_policy=NO_CACHE)(sendable_now)
