@@ -269,14 +269,15 @@ def phase_send(url: str) -> dict[str, Any]:
     from models.db import get_engine
     from models.queries import NOTIFICATION
     from models.tables import NOTICE
-    from tasks.notification import send_batch, sendable_batches
+    from tasks.messages.plan import sendable_batches
+    from tasks.messages.send import send_batch
 
     with get_engine(url).connect() as conn:
         campaign_id = conn.execute(NOTIFICATION.select().limit(1)).first().campaign_id  # type: ignore[union-attr]
     start = time.perf_counter()
     sent = failed = 0
-    for ids in sendable_batches(campaign_id, NOTICE, get_settings().batch_size):
-        report = send_batch(ids)
+    for ids in sendable_batches.fn(campaign_id, NOTICE, get_settings().batch_size):
+        report = send_batch.fn(ids)
         sent += report.sent
         failed += len(report.failed)
     elapsed = time.perf_counter() - start

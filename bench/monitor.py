@@ -51,8 +51,8 @@ def main() -> None:
     from config.calendars import WorkCalendar
     from config.clock import parse_instant
     from config.ladder import DEFAULT_LADDER, OfficeHours, rung_time
+    from tasks.messages.send import send_batch
     from tasks.monitor import plan_reminders, sendable_now
-    from tasks.notification import send_batch
 
     _fresh_database(url)
     registered_due = None
@@ -106,7 +106,7 @@ def main() -> None:
         smtpd = start_smtp_sink(port)
         try:
             start = time.perf_counter()
-            sent = sum(send_batch(ids, now).sent for ids in sendable_now.fn(plans, now, 500))
+            sent = sum(send_batch.fn(ids, now).sent for ids in sendable_now.fn(plans, now, 500))
             elapsed = time.perf_counter() - start
         finally:
             smtpd.terminate()

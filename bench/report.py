@@ -5,7 +5,7 @@
 
 One campaign of `--units` units is launched with the launch's own code (planning only, no
 notices sent). Every unit then submits a summary and one photo through its personal link's
-code path (`tasks.submission.submit`: the real attachment store, one file per unit on disk)
+code path (`tasks.link.submission.submit`: the real attachment store, one file per unit on disk)
 and the coordinator accepts it (`tasks.review.accept`). The photos are a handful of generated
 pictures, each unit's cropped differently and stamped with its code, so that no two units'
 pictures are the same bytes or the same pixels (the Word document stores identical pictures
@@ -105,8 +105,8 @@ def seed(work: Path, url: str, n: int, size: tuple[int, int]) -> dict[str, Any]:
 
     from config.clock import parse_instant
     from tasks import review
-    from tasks.attachments import HEAD_BYTES, Limits
-    from tasks.submission import Upload, find_unit, submit
+    from tasks.link.policy import HEAD_BYTES, Limits
+    from tasks.link.submission import Upload, find_unit, submit
 
     _fresh_database(url)
     launched = parse_instant(LAUNCHED, TZ)
@@ -182,22 +182,19 @@ def phase_report(out: Path) -> dict[str, Any]:
     from prefect.cache_policies import NO_CACHE
 
     import flows.report
-    import tasks.report_docx
-    import tasks.report_files
     from config.clock import parse_instant
-    from tasks.report import collect
+    from tasks.report import docx, html_csv
+    from tasks.report.facts import collect
 
     parts: dict[str, float] = {}
     # The flow and `write_files` look these names up when they run, so the wrapped ones are
     # the ones called; nothing else about the flow changes.
-    collect_task = task(name="collect-report", cache_policy=NO_CACHE)(
-        timed(parts, "collect", collect)
+    flows.report.collect = task(name="collect-report", cache_policy=NO_CACHE)(
+        timed(parts, "collect", collect.fn)
     )
-    flows.report.collect_task = collect_task
-    docx, files = tasks.report_docx, tasks.report_files
     docx.write_docx = timed(parts, "docx", docx.write_docx)
-    files.write_html = timed(parts, "html", files.write_html)
-    files.write_csv = timed(parts, "csv", files.write_csv)
+    html_csv.write_html = timed(parts, "html", html_csv.write_html)
+    html_csv.write_csv = timed(parts, "csv", html_csv.write_csv)
     kwargs: dict[str, Any] = {"out": str(out), "final": True, "now": parse_instant(NOW, TZ)}
     if "send" in inspect.signature(flows.report.report_flow.fn).parameters:
         kwargs["send"] = False  # the report is measured here, not the mail server

@@ -226,7 +226,7 @@ def seed(work: Path, url: str, n: int) -> Seeded:
     rungs = [rung_time(r, due_at, TZ, hours, calendar) for r in DEFAULT_LADDER]
 
     def submit_all(units: list[int], at: datetime) -> None:
-        """Summaries as `tasks.submission.submit` stores them (its statements, no files)."""
+        """Summaries as `tasks.link.submission.submit` stores them (its statements, no files)."""
         with engine.begin() as conn:
             for i, a in enumerate(units):
                 moment = at + timedelta(seconds=7 * i)
@@ -529,7 +529,7 @@ def open_units(campaign_id: int, count: int, taken: set[int]) -> list[tuple[int,
 
     from models import queries as q
     from models.db import get_engine
-    from tasks.tokens import derive_token, secret_key
+    from tasks.messages.tokens import derive_token, secret_key
 
     A, T = q.ASSIGNMENT, q.TOKEN
     query = (
@@ -558,7 +558,7 @@ def verify(posted: list[Posted]) -> list[str]:
     from config.settings import get_settings
     from models import queries as q
     from models.db import get_engine
-    from tasks import attachments
+    from tasks.link.storage import path_of
 
     problems = []
     S, F = q.SUBMISSION, q.ATTACHMENT
@@ -590,7 +590,7 @@ def verify(posted: list[Posted]) -> list[str]:
             problems.append(f"unit {a}: {len(stored)} attachments")
             continue
         f = stored[0]
-        path = attachments.path_of(f["relpath"])
+        path = path_of(f["relpath"])
         if f["size"] != MIB or f["sha256"] != p.sha256:
             problems.append(f"unit {a}: recorded {f['size']} bytes, sha256 {f['sha256'][:12]}")
         elif not path.exists() or path.stat().st_size != MIB:

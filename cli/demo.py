@@ -280,7 +280,7 @@ class Rehearsal:
         )
 
     def sign(self, event: Event) -> None:
-        from tasks.submission import acknowledge, find_unit
+        from tasks.link.submission import acknowledge, find_unit
 
         acknowledge(find_unit(self.links[event.code]), event.at)
         opened = "open their links and sign for the notice (签收): "
@@ -290,8 +290,8 @@ class Rehearsal:
             self.say(opened + self.names[event.code])
 
     def submit(self, event: Event, text: str | None = None, picture: bool | None = None) -> None:
-        from tasks.attachments import Limits
-        from tasks.submission import Upload, find_unit, submit
+        from tasks.link.policy import Limits
+        from tasks.link.submission import Upload, find_unit, submit
 
         entry = next(s for s in SUBMISSIONS if s[0] == event.code)
         text = text if text is not None else entry[2]
@@ -385,7 +385,7 @@ class Rehearsal:
 
 
 def _versions(assignment_id: int) -> list[dict[str, object]]:
-    from tasks.submission import history
+    from tasks.link.submission import history
 
     return history(assignment_id)
 
@@ -394,7 +394,7 @@ def _sent_at(at: datetime) -> str:
     """What the monitor pass at `at` sent, as `提醒 ×12; 督办函（单位负责人）: 县…`."""
     from models import queries as q
     from models.db import get_engine
-    from tasks.rendering import message_label
+    from tasks.messages.labels import message_label
 
     with get_engine().connect() as conn:
         campaign = q.campaign_by_slug(conn, SLUG)

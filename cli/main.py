@@ -23,7 +23,7 @@ from config.clock import now as clock_now
 from config.settings import get_settings
 
 if TYPE_CHECKING:
-    from tasks.report_delivery import ReportSent
+    from tasks.report.delivery import ReportSent
 
 EXIT_OK, EXIT_FAILED_SENDS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -358,7 +358,7 @@ def _no_campaign(slug: str) -> int:
 def _web(args: argparse.Namespace, now: datetime | None) -> int:
     import uvicorn
 
-    from tasks.tokens import secret_key
+    from tasks.messages.tokens import secret_key
 
     if args.workers < 1:
         print("duban: --workers: give at least 1", file=sys.stderr)

@@ -4,7 +4,7 @@
 
 It builds a realistic state of the 大田县 2021 campaign in a temporary data folder, through the
 real code paths: the launch flow on 2021-09-13, departments acknowledging and submitting on
-different days (`tasks.submission`), the coordinator returning one summary and accepting
+different days (`tasks.link.submission`), the coordinator returning one summary and accepting
 others (`tasks.review`), and the monitor flow at the instants its ladder fires, so the ledger
 holds real reminders. Mail goes to the outbox (no DUBAN_SMTP_URL). Then it starts `duban web`
 with DUBAN_NOW=2021-10-11T10:00:00+08:00 and photographs the pages in headless Chromium.
@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:
-    from tasks.submission import Upload
+    from tasks.link.submission import Upload
 
 SLUG = "datian-quality-month-2021"
 TZ = "Asia/Shanghai"
@@ -150,9 +150,11 @@ def build_state() -> dict[str, str]:
     from config.settings import get_settings
     from flows.launch import launch_flow
     from flows.monitor import monitor_flow
-    from tasks import attachments, review, submission
+    from tasks import review
     from tasks.accounts import save_account
-    from tasks.notification import send_batch
+    from tasks.link import submission
+    from tasks.link.policy import Limits
+    from tasks.messages.send import send_batch
     from tests.files import pdf_bytes, png_bytes
 
     get_settings.cache_clear()
@@ -161,7 +163,7 @@ def build_state() -> dict[str, str]:
     )
     tokens = _tokens(get_settings().outbox_dir)
     save_account(COORDINATOR, PASSWORD, now=_at("2021-09-13T09:00"))
-    limits = attachments.Limits.from_settings()
+    limits = Limits.from_settings()
     for when, action, code, detail in TIMELINE:
         now = _at(when)
         if action == "monitor":
@@ -183,7 +185,8 @@ def build_state() -> dict[str, str]:
             if action == "accept":
                 review.accept(unit, version, COORDINATOR, now)
             else:
-                send_batch(review.return_for_revision(unit, version, detail, COORDINATOR, now), now)
+                returned = review.return_for_revision(unit, version, detail, COORDINATOR, now)
+                send_batch.fn(returned, now)
     return tokens
 
 
@@ -233,7 +236,7 @@ def _tokens(outbox: Path) -> dict[str, str]:
 
 
 def _upload(name: str, content: bytes) -> Upload:
-    from tasks.submission import Upload
+    from tasks.link.submission import Upload
 
     return Upload(name, content[:2048], len(content), io.BytesIO(content))
 

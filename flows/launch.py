@@ -17,12 +17,8 @@ from tasks.assignment import (
     notice_states,
     register_campaign,
 )
-from tasks.notification import (
-    SendReport,
-    release_unconfirmed_task,
-    send_batch_task,
-    sendable_batches_task,
-)
+from tasks.messages.plan import release_unconfirmed, sendable_batches
+from tasks.messages.send import SendReport, send_batch
 
 
 @dataclass
@@ -51,15 +47,15 @@ def launch_flow(
     registered = register_campaign(loaded, clock_now(now))
     released = 0
     if resend_unconfirmed:
-        released = release_unconfirmed_task(clock_now(now), registered.campaign_id, NOTICE)
+        released = release_unconfirmed(clock_now(now), registered.campaign_id, NOTICE)
     created = planned = 0
     for number, batch in enumerate(department_batches(loaded, settings.batch_size)):
         result = fan_out(registered.campaign_id, batch, registered.due_at, clock_now(now), number)
         created += result.assignments_created
         planned += result.messages_planned
     delivery = SendReport()
-    for ids in sendable_batches_task(registered.campaign_id, NOTICE, settings.batch_size):
-        delivery.merge(send_batch_task(ids, now))
+    for ids in sendable_batches(registered.campaign_id, NOTICE, settings.batch_size):
+        delivery.merge(send_batch(ids, now))
     states = notice_states(registered.campaign_id)
     campaign = loaded.campaign
     return LaunchSummary(

@@ -10,15 +10,16 @@ from prefect import flow, get_run_logger
 from config.clock import now as clock_now
 from config.settings import get_settings
 from flows.report import ReportSummary, report_flow
+from tasks.messages.plan import release_unconfirmed
+from tasks.messages.send import SendReport, send_batch
 from tasks.monitor import (
     CampaignPlan,
     plan_reminders,
     sendable_now,
 )
-from tasks.notification import SendReport, release_unconfirmed_task, send_batch_task
 from tasks.overdue import OverdueTable, publish_overdue
-from tasks.report_delivery import ReportSent, retry_reports_task
-from tasks.report_schedule import reports_due_task
+from tasks.report.delivery import ReportSent, retry_reports
+from tasks.report.schedule import reports_due
 
 
 @dataclass
@@ -37,18 +38,18 @@ def monitor_flow(now: datetime | None = None, resend_unconfirmed: bool = False) 
     """Safe to run late, twice at once, or again after a crash: every message is claimed in
     the ledger before it is sent."""
     at = clock_now(now)
-    released = release_unconfirmed_task(at) if resend_unconfirmed else 0
+    released = release_unconfirmed(at) if resend_unconfirmed else 0
     plans = plan_reminders(at)
     delivery = SendReport()
     for ids in sendable_now(plans, at, get_settings().batch_size):
-        delivery.merge(send_batch_task(ids, now))
+        delivery.merge(send_batch(ids, now))
     overdue = publish_overdue(at)
-    retries = retry_reports_task(at)
+    retries = retry_reports(at)
     # The final report makes itself once every unit is accepted or its time has come. One
     # campaign's failure (a file that cannot be written) must not stop the others' reports,
     # nor the next pass's reminders: it is logged, and the next pass tries again.
     reports = []
-    for slug in reports_due_task(at):
+    for slug in reports_due(at):
         state = report_flow(slug, final=True, now=now, return_state=True)
         if state.is_completed():
             reports.append(state.result())

@@ -10,9 +10,9 @@ from pathlib import Path
 from prefect import flow
 
 from config.clock import now as clock_now
-from tasks.report import Which, collect_task
-from tasks.report_delivery import ReportSent, send_report_task
-from tasks.report_files import publish_report_task, write_files_task
+from tasks.report.delivery import ReportSent, send_report
+from tasks.report.facts import Which, collect
+from tasks.report.files import publish_report, write_files
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,8 @@ def report_flow(
     """A report of where the campaign stands; `final` only once the campaign is done, else
     it is marked as a progress report. The same report run again is not sent again."""
     at = clock_now(now)
-    report = collect_task(slug, which, final, at)
-    files = write_files_task(report, out)
-    publish_report_task(report, files)
-    sent = send_report_task(report, files, at) if send else None
+    report = collect(slug, which, final, at)
+    files = write_files(report, out)
+    publish_report(report, files)
+    sent = send_report(report, files, at) if send else None
     return ReportSummary(report.slug, report.final, files, sent)

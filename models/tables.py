@@ -184,7 +184,7 @@ class Coordinator(SQLModel, table=True):
 class LinkToken(SQLModel, table=True):
     """A department's personal link. Only the SHA-256 of the token is stored; the token itself
     is HMAC(secret key, salt), so it can be rebuilt for a later message by a process holding
-    the key, and by no one who holds only the database (see `tasks.tokens.secret_key`)."""
+    the key, and by no one who holds only the database (see `tasks.messages.tokens.secret_key`)."""
 
     id: int | None = Field(default=None, primary_key=True)
     assignment_id: int = Field(foreign_key="assignment.id", index=True)

@@ -21,7 +21,7 @@ from config.clock import now as clock_now
 from config.settings import get_settings
 from models import queries as q
 from models.db import get_engine
-from tasks.tokens import secret_key
+from tasks.messages.tokens import secret_key
 
 SESSION_SECONDS = 12 * 3600  # a working day; then sign in again
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")

@@ -14,7 +14,7 @@ from config.campaign.loader import CampaignFile, load_campaign_file
 from models import queries as q
 from models.db import get_engine
 from models.tables import NOTICE, DeliveryState
-from tasks.tokens import new_link, secret_key
+from tasks.messages.tokens import new_link, secret_key
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from models.tables import (
     DeliveryState,
     action_kind,
 )
-from tasks.notification import SendReport, send_batch
-from tasks.tokens import new_link, secret_key
+from tasks.messages.send import SendReport, send_batch
+from tasks.messages.tokens import new_link, secret_key
 
 MAX_COMMENT_CHARS = 2000
 
@@ -141,7 +141,7 @@ def reassign(
 def send_now(ids: list[int], now: datetime | None = None) -> SendReport:
     """Send what an action planned. A failure stays in the ledger, where the monitor retries
     it; the dashboard shows it meanwhile."""
-    return send_batch(ids, now) if ids else SendReport()
+    return send_batch.fn(ids, now) if ids else SendReport()
 
 
 def _plan(

@@ -13,17 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tasks.attachments import (
-    AttachmentRefused,
-    Limits,
-    check,
-    check_all,
-    kind_of,
-    path_of,
-    remove,
-    safe_name,
-    store,
-)
+from tasks.link.names import kind_of, safe_name
+from tasks.link.policy import AttachmentRefused, Limits
+from tasks.link.sniffing import check, check_all
+from tasks.link.storage import path_of, remove, store
 
 LIMITS = Limits(max_files=3, max_file_bytes=1000, max_total_bytes=2500)
 BIG = Limits(max_files=3, max_file_bytes=100_000, max_total_bytes=100_000)

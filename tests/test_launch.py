@@ -10,7 +10,7 @@ from sqlalchemy import text
 from config.clock import parse_instant
 from flows.launch import launch_flow
 from models.db import get_engine
-from tasks.tokens import token_hash
+from tasks.messages.tokens import token_hash
 from tests.campaigns import LAUNCH_DAY, dept, links_in, write_campaign
 from tests.receivers import HttpReceiver, SmtpReceiver
 
@@ -151,7 +151,7 @@ def test_refusing_and_stalled_channels_fail_with_reason_and_are_retried(
 def test_two_launches_at_once_send_each_notice_once(tmp_path: Path, smtp: SmtpReceiver) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from tasks.notification import send_batch
+    from tasks.messages.send import send_batch
 
     departments = [dept(f"d{i}", smtp.url(f"d{i}@county.test")) for i in range(40)]
     path = write_campaign(tmp_path / "c.yaml", departments)
@@ -162,7 +162,7 @@ def test_two_launches_at_once_send_each_notice_once(tmp_path: Path, smtp: SmtpRe
     with get_engine().connect() as conn:
         ids = [i for (i,) in conn.execute(text("SELECT id FROM notification"))]
     with ThreadPoolExecutor(2) as pool:
-        reports = list(pool.map(lambda _: send_batch(ids, NOW), range(2)))
+        reports = list(pool.map(lambda _: send_batch.fn(ids, NOW), range(2)))
     assert sum(r.sent for r in reports) == 40
     assert sum(r.skipped for r in reports) == 40
     assert len(smtp.mails) == 80  # each of the 40 exactly once more

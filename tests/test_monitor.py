@@ -22,8 +22,8 @@ from config.settings import get_settings
 from flows.launch import launch_flow
 from flows.monitor import monitor_flow
 from models.db import get_engine
+from tasks.messages.send import send_batch
 from tasks.monitor import plan_reminders, sendable_now
-from tasks.notification import send_batch
 from tests.campaigns import DATIAN, LAUNCH_DAY, dept, links_in, write_campaign
 from tests.receivers import SmtpReceiver
 
@@ -42,13 +42,13 @@ def run_pass(at: str) -> int:
     """One monitor pass at local time `at`, through the functions the flow's tasks wrap."""
     now = parse_instant(at, TZ)
     plans = plan_reminders.fn(now)
-    return sum(send_batch(ids, now).sent for ids in sendable_now.fn(plans, now, 500))
+    return sum(send_batch.fn(ids, now).sent for ids in sendable_now.fn(plans, now, 500))
 
 
 def submit_as(smtp: SmtpReceiver, address: str, at: str) -> None:
     """The unit at `address` submits its summary through the link in its notice."""
-    from tasks.attachments import Limits
-    from tasks.submission import LinkState, find_unit, submit
+    from tasks.link.policy import Limits
+    from tasks.link.submission import LinkState, find_unit, submit
 
     notice = next(m for m in smtp.to(address) if m.subject.startswith("【任务通知】"))
     unit = find_unit(links_in(notice.body)[0])
@@ -362,7 +362,7 @@ def test_a_unit_that_submits_after_planning_is_not_reminded(relay: SmtpReceiver)
     now = parse_instant("2021-09-27T09:00", TZ)
     plans = plan_reminders.fn(now)
     submit_as(relay, "a@county.test", "2021-09-27T09:00:10")  # between decision and send
-    sent = sum(send_batch(ids, now).sent for ids in sendable_now.fn(plans, now, 500))
+    sent = sum(send_batch.fn(ids, now).sent for ids in sendable_now.fn(plans, now, 500))
     assert sent == 1 and list(received(relay)) == ["b@county.test"]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from config.campaign.loader import CampaignFileError, load_campaign_file
-from tasks.rate_limits import cap_of
+from tasks.messages.rate_limits import cap_of
 from tests.campaigns import LAUNCH_DAY, dept, write_campaign
 from tests.receivers import HttpReceiver
 
@@ -110,7 +110,7 @@ def test_without_a_prefect_server_a_process_keeps_the_cap_itself(
     from config.clock import parse_instant
     from flows.launch import launch_flow
     from models.db import get_engine
-    from tasks import rate_limits
+    from tasks.messages import rate_limits
 
     bot = http.url("ok/local-bot")
     codes = [f"d{i}" for i in range(3)]

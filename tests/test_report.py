@@ -15,12 +15,12 @@ from config.clock import parse_instant
 from flows.launch import launch_flow
 from models.db import get_engine
 from tasks import review
-from tasks.attachments import Limits
+from tasks.link.policy import Limits
+from tasks.link.submission import Upload, find_unit, submit
+from tasks.messages.send import send_batch
+from tasks.messages.tokens import derive_token, secret_key
 from tasks.monitor import plan_reminders, sendable_now
-from tasks.notification import send_batch
-from tasks.report import collect
-from tasks.submission import Upload, find_unit, submit
-from tasks.tokens import derive_token, secret_key
+from tasks.report.facts import collect
 from tests.campaigns import DATIAN, LAUNCH_DAY
 from tests.files import png_bytes
 
@@ -58,7 +58,7 @@ def send_in(code: str, summary: str, when: str, picture: bool = False) -> None:
 def monitor(when: str) -> None:
     now = at(when)
     for ids in sendable_now.fn(plan_reminders.fn(now), now, 500):
-        send_batch(ids, now)
+        send_batch.fn(ids, now)
 
 
 def test_the_report_counts_what_the_database_holds() -> None:
@@ -76,7 +76,7 @@ def test_the_report_counts_what_the_database_holds() -> None:
     review.accept(review.find_unit(SLUG, "gxj") or {}, 2, "zlb", at("2021-10-09T11:00"))
     monitor("2021-10-11T09:00")
 
-    report = collect(SLUG, now=at("2021-10-12T09:00"))
+    report = collect.fn(SLUG, now=at("2021-10-12T09:00"))
     f = report.figures
     assert (f.units, f.on_time, f.late, f.missing, f.returned_and_revised) == (18, 2, 1, 15, 1)
     with get_engine().connect() as conn:
@@ -99,7 +99,7 @@ def test_the_report_counts_what_the_database_holds() -> None:
     assert units["gxj"].days_late == 0  # its first version came in time
     # Accepted summaries only, unless the coordinator asks for the latest ones.
     assert (units["gaj"].summary, units["gaj"].days_late, units["gaj"].status) == (None, 8, "late")
-    latest = {u.code: u for u in collect(SLUG, which="latest", now=at("2021-10-12T09:00")).units}
+    latest = {u.code: u for u in collect.fn(SLUG, which="latest", now=at("2021-10-12T09:00")).units}
     assert latest["gaj"].summary == "县公安局迟交的总结。"
 
     # Never delivered: listed with every reminder and escalation they received.
@@ -125,7 +125,7 @@ def test_the_report_counts_what_the_database_holds() -> None:
     # The report files, read back as a reader would: the HTML's tables and picture, the CSV.
     from html.parser import HTMLParser
 
-    from tasks.report_files import write_csv, write_html
+    from tasks.report.html_csv import write_csv, write_html
 
     out = Path(os.environ["DUBAN_DATA_DIR"]).parent / "report"
     html = write_html(report, out).read_text(encoding="utf-8")
@@ -174,7 +174,7 @@ def test_the_report_counts_what_the_database_holds() -> None:
     # The Word document: its sections, its tables' rows and figures, the embedded pictures.
     from docx import Document
 
-    from tasks.report_docx import write_docx
+    from tasks.report.docx import write_docx
 
     doc = Document(str(write_docx(report, out)))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
@@ -211,13 +211,13 @@ def test_the_report_counts_what_the_database_holds() -> None:
 def test_departments_text_never_breaks_the_word_document(tmp_path: Path) -> None:
     from docx import Document
 
-    from tasks.report_docx import clean, write_docx
+    from tasks.report.docx import clean, write_docx
 
     launch_flow(path=str(DATIAN), now=parse_instant(LAUNCH_DAY))
     hostile = "控制\x00字符\x07与\x1b转义；emoji 🎉；繁體字；<b>标记</b>\n" + "很长的总结。" * 8000
     send_in("scjgj", hostile, "2021-09-24T16:00")
     send_in("gaj", "", "2021-09-24T16:00", picture=True)  # a picture and no words
-    report = collect(SLUG, which="latest", now=at("2021-09-25T09:00"))
+    report = collect.fn(SLUG, which="latest", now=at("2021-09-25T09:00"))
     doc = Document(str(write_docx(report, tmp_path)))
     texts = [p.text for p in doc.paragraphs]
     assert clean(hostile).split("\n")[0] in texts
@@ -263,8 +263,9 @@ def test_the_word_document_embeds_a_phone_photo_shrunk_and_upright(tmp_path: Pat
     from docx.shared import Cm
     from PIL import Image
 
-    from tasks.attachments import path_of
-    from tasks.report_docx import MAX_SIDE_PX, write_docx
+    from tasks.link.storage import path_of
+    from tasks.report.docx import write_docx
+    from tasks.report.pictures import MAX_SIDE_PX
 
     launch_flow(path=str(DATIAN), now=parse_instant(LAUNCH_DAY))
     # A phone photo as phones store it: 4000x3000 pixels lying on their side, with the EXIF
@@ -286,7 +287,7 @@ def test_the_word_document_embeds_a_phone_photo_shrunk_and_upright(tmp_path: Pat
         Limits.from_settings(),
         at("2021-09-24T16:00"),
     )
-    report = collect(SLUG, which="latest", now=at("2021-09-25T09:00"))
+    report = collect.fn(SLUG, which="latest", now=at("2021-09-25T09:00"))
     [stored] = next(u for u in report.units if u.code == "scjgj").attachments
     original = path_of(stored["relpath"])
 

@@ -22,7 +22,7 @@ from flows.launch import launch_flow
 from flows.monitor import monitor_flow
 from flows.report import report_flow
 from tasks import review
-from tasks.attachments import Limits
+from tasks.link.policy import Limits
 from tests.campaigns import DATIAN, LAUNCH_DAY, dept, write_campaign
 from tests.receivers import HttpReceiver, SmtpReceiver
 from tests.test_report import SLUG, at, send_in
@@ -144,7 +144,7 @@ def _small(tmp_path: Path, smtp: SmtpReceiver, **extra: Any) -> Path:
 
 
 def _accept_all(codes: tuple[str, ...], when: str) -> None:
-    from tasks.submission import find_unit, submit
+    from tasks.link.submission import find_unit, submit
     from tests.test_report import token_of
 
     limits = Limits.from_settings()
@@ -218,15 +218,15 @@ def test_a_delivery_left_planned_by_a_stopped_sender_is_sent_later_and_one_given
     from sqlalchemy import text
 
     from models.db import get_engine
-    from tasks.report import collect
-    from tasks.report_delivery import record_report
-    from tasks.report_files import write_files
+    from tasks.report.delivery import record_report
+    from tasks.report.facts import collect
+    from tasks.report.files import write_files
 
     _launched(tmp_path, monkeypatch, smtp)
     # The report recorded, then the sender stopped before sending it.
     made_at = at("2021-09-14T10:00")
-    report = collect(SLUG, now=made_at)
-    record_report(report, write_files(report), made_at)
+    report = collect.fn(SLUG, now=made_at)
+    record_report(report, write_files.fn(report), made_at)
 
     soon = monitor_flow(now=at("2021-09-14T10:02"))  # it may still be on its way
     later = monitor_flow(now=at("2021-09-14T10:10"))
@@ -249,7 +249,7 @@ def test_one_campaigns_failing_report_stops_neither_the_pass_nor_the_others_repo
     """A unit's stored picture goes missing (a disk restored from an old backup): that
     campaign's final report cannot be written. The pass still makes the other campaign's, and
     the next pass, once the file is back, makes this one."""
-    from tasks.submission import find_unit, submit
+    from tasks.link.submission import find_unit, submit
     from tests.test_report import token_of
 
     healthy = write_campaign(

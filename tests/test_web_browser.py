@@ -24,8 +24,9 @@ from config.clock import parse_instant
 from config.settings import get_settings
 from flows.launch import launch_flow
 from models.db import get_engine
-from tasks import attachments
-from tasks.submission import acknowledge, find_unit, submit
+from tasks.link.policy import Limits
+from tasks.link.storage import path_of
+from tasks.link.submission import acknowledge, find_unit, submit
 from tests.campaigns import DATIAN, LAUNCH_DAY, links_in
 from tests.files import pdf_bytes, png_bytes
 from tests.receivers import Mail, SmtpReceiver
@@ -324,8 +325,8 @@ def test_a_department_submits_is_returned_revises_and_is_accepted_then_overdue_u
         )
 
 
-def limits() -> attachments.Limits:
-    return attachments.Limits.from_settings()
+def limits() -> Limits:
+    return Limits.from_settings()
 
 
 def _stored_files(submission_id: object) -> list[Path]:
@@ -333,4 +334,4 @@ def _stored_files(submission_id: object) -> list[Path]:
         relpaths = conn.execute(
             text("SELECT relpath FROM attachment WHERE submission_id = :s"), {"s": submission_id}
         ).scalars()
-        return [attachments.path_of(r) for r in relpaths]
+        return [path_of(r) for r in relpaths]

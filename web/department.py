@@ -13,9 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from config.clock import now as clock_now
-from tasks import attachments
-from tasks.rendering import deliverables
-from tasks.submission import (
+from tasks.link import policy, storage
+from tasks.link.submission import (
     LinkState,
     SubmissionRefused,
     Unit,
@@ -25,6 +24,7 @@ from tasks.submission import (
     history,
     submit,
 )
+from tasks.messages.render import deliverables
 from web.pages import templates
 
 router = APIRouter()
@@ -61,7 +61,7 @@ async def link_post(request: Request, token: str) -> Response:
         return _refusal(request, unit)
     if unit.state == LinkState.CLOSED:
         return _page(request, token, unit, error="本次活动已结束，不再接收材料。", status=409)
-    limits = attachments.Limits.from_settings()
+    limits = policy.Limits.from_settings()
     declared = request.headers.get("content-length")
     if declared is None or not declared.isdigit():
         return _page(request, token, unit, error="请通过本页面的表单提交。", status=411)
@@ -133,7 +133,7 @@ def attachment_response(
         )
     if found is None:
         raise HTTPException(404)
-    path = attachments.path_of(found["relpath"])
+    path = storage.path_of(found["relpath"])
     if not path.exists():
         raise HTTPException(404)
     inline = INLINE_TYPES.get(found["name"].rsplit(".", 1)[-1].lower())
@@ -177,8 +177,8 @@ def _page(
         "now": now,
         "overdue": now > row["due_at"],
         "deliverables": deliverables(row["spec"].requirements),
-        "limits": attachments.Limits.from_settings(),
-        "accept": ",".join("." + ext for ext in sorted(attachments.ALLOWED)),
+        "limits": policy.Limits.from_settings(),
+        "accept": ",".join("." + ext for ext in sorted(policy.ALLOWED)),
         # A new key per page view: posting this form twice is one submission.
         "form_key": secrets.token_urlsafe(24),
         "error": error,
@@ -194,9 +194,9 @@ def _refusal(request: Request, unit: Unit) -> Response:
     )
 
 
-def _unreadable(limits: attachments.Limits) -> str:
+def _unreadable(limits: policy.Limits) -> str:
     return f"提交的内容无法处理，未保存。请检查附件后重新提交。{limits.describe()}"
 
 
-def _too_big(limits: attachments.Limits) -> str:
+def _too_big(limits: policy.Limits) -> str:
     return f"提交内容过大，未保存。{limits.describe()}"

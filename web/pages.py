@@ -12,7 +12,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from config.clock import days_overdue, format_remaining, to_utc
-from tasks.rendering import STATUS_LABELS, format_deadline, message_label
+from tasks.messages.labels import STATUS_LABELS, message_label
+from tasks.messages.render import format_deadline
 
 HERE = Path(__file__).resolve().parent
 

@@ -156,7 +156,7 @@ class CampaignSettings(Strict):
     escalation: list[Rung] = Field(default_factory=lambda: list(DEFAULT_LADDER), min_length=1)
     report: ReportSchedule = Field(default_factory=ReportSchedule)
     # Messages a minute to each channel of a kind (`dingtalk`, `wecombot`, `json`, …; `email`
-    # caps the office's relay), kept by every sender together (see tasks.rate_limits).
+    # caps the office's relay), kept by every sender together (see tasks.messages.rate_limits).
     rate_limits: dict[str, Annotated[int, Field(ge=1, le=6000)]] = Field(default_factory=dict)
 
     @field_validator("escalation")

@@ -33,6 +33,7 @@ def report_time(spec: CampaignSettings, due_at: datetime, calendar: WorkCalendar
     return max(to_utc(opening), due_at)
 
 
+@task(name="reports-due", cache_policy=NO_CACHE)
 def reports_due(now: datetime) -> list[str]:
     """Open campaigns whose final report has not been made and is due now."""
     calendar = WorkCalendar()
@@ -47,6 +48,3 @@ def reports_due(now: datetime) -> list[str]:
             if now >= when or q.all_accepted(conn, campaign["id"]):
                 due.append(campaign["slug"])
     return due
-
-
-reports_due_task = task(name="reports-due", cache_policy=NO_CACHE)(reports_due)

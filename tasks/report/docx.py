@@ -4,15 +4,8 @@ the progress chart and the units' pictures embedded."""
 
 from __future__ import annotations
 
-import io
 import itertools
-import math
-import os
 import re
-import struct
-import zlib
-from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,33 +20,16 @@ from docx.oxml.shape import CT_Inline
 from docx.parts.image import ImagePart
 from docx.shared import Cm, Length, Pt, RGBColor
 from docx.text.paragraph import Paragraph
-from PIL import Image, ImageOps
 
-from config.clock import format_local, local
-from tasks import attachments
-from tasks.rendering import STATUS_LABELS, format_deadline, period_text
-from tasks.report import Report, ReportUnit
+from config.clock import format_local, local, month_day
+from tasks.messages.labels import STATUS_LABELS
+from tasks.messages.render import format_deadline, period_text
+from tasks.report.chart import progress_png
+from tasks.report.facts import Report
+from tasks.report.pictures import shrunk
 
 TITLE_FONT, HEADING_FONT, BODY_FONT = "方正小标宋简体", "黑体", "仿宋_GB2312"
-EMBEDDED = ("jpg", "jpeg", "png", "gif", "bmp")  # what Word shows and python-docx reads
 PICTURE_WIDTH_CM = 12
-# A picture is printed 12 cm wide: 1200 px on its long side is ~250 dpi there, as sharp as an
-# office printer prints. A phone photo has 3-4 times that, which only makes the file unmailable.
-MAX_SIDE_PX = 1200
-# A JPEG decodes straight at 1/2, 1/4 or 1/8 of its size, several times faster than decoding
-# it whole and resizing. A scale that still leaves 3/4 of the cap (~190 dpi printed) is used
-# as it comes: a 4000x3000 photo becomes 1000x750 without a resize.
-DRAFT_SHARE = 0.75
-JPEG_QUALITY = 82  # no visible loss at print size; a 1000x750 photo comes to 50-150 KB
-# Below this a picture within MAX_SIDE_PX goes in untouched, and a re-encoded chart or
-# screenshot stays a (sharp) PNG; above it a photo is worth the JPEG.
-SMALL_BYTES = 512 * 1024
-AS_IS_FORMATS = ("JPEG", "MPO", "PNG", "GIF")  # compressed already (MPO: a phone's JPEG)
-LOSSLESS_FORMATS = ("PNG", "GIF", "BMP")  # likely a chart or a screenshot rather than a photo
-ORIENTATION = 0x0112  # the EXIF tag
-# Threads shrinking pictures: the work is in C, so each keeps a CPU busy. Each holds one
-# decoded picture at a time: a few MB for a photo, which decodes at a fraction of its size.
-PICTURE_WORKERS = min(4, os.cpu_count() or 1)
 # XML 1.0 cannot carry these; a department's pasted text sometimes does.
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -133,7 +109,7 @@ def write_docx(report: Report, out_dir: Path) -> Path:
     doc.add_heading("三、各单位活动总结", level=1)
     reported = [u for u in report.units if u.summary is not None]
     unit_heading = doc.styles["Heading 2"].style_id
-    for number, (u, blobs) in enumerate(zip(reported, _shrunk(reported), strict=True), start=1):
+    for number, (u, blobs) in enumerate(zip(reported, shrunk(reported), strict=True), start=1):
         body.paragraph(f"{number}. {clean(u.name)}", unit_heading)
         for line in clean(u.summary).split("\n"):
             body.paragraph(line)
@@ -150,10 +126,7 @@ def write_docx(report: Report, out_dir: Path) -> Path:
         [
             [
                 clean(u.name),
-                "；".join(
-                    f"{label}（{local(at, tz).month}月{local(at, tz).day}日）"
-                    for label, at in u.messages
-                )
+                "；".join(f"{label}（{month_day(local(at, tz))}）" for label, at in u.messages)
                 or "无",
             ]
             for u in report.missing
@@ -199,71 +172,11 @@ def _table(doc: Any, header: list[str], rows: list[list[Any]]) -> None:
             cell.text = str(value)
 
 
-def _shrunk(units: list[ReportUnit]) -> list[list[bytes]]:
-    """Each unit's pictures, ready to embed, made by PICTURE_WORKERS threads at once (Pillow
-    lets go of the GIL while it decodes and encodes). All before the document is written, not
-    alongside it: python-docx's XML calls let go of the GIL too, and then waited for a picture
-    thread to hand it back, which cost more than the threads saved."""
-    with ThreadPoolExecutor(PICTURE_WORKERS, thread_name_prefix="report-pictures") as pool:
-        return list(pool.map(_unit_pictures, [u.attachments for u in units]))
-
-
-def _unit_pictures(files: list[dict[str, Any]]) -> list[bytes]:
-    """What to embed of one unit's attachments: its pictures, ready for the document."""
-    blobs = []
-    for attachment in files:
-        if attachment["name"].rsplit(".", 1)[-1].lower() not in EMBEDDED:
-            continue
-        try:
-            blobs.append(embeddable(attachments.path_of(attachment["relpath"])))
-        except Exception:  # a damaged or unreadable picture stays listed, not embedded
-            continue
-    return blobs
-
-
 def _picture(pictures: _Pictures, blob: bytes) -> None:
     try:
         pictures.add(blob, Cm(PICTURE_WIDTH_CM))
     except Exception:  # one Pillow reads but python-docx does not: listed, not embedded
         return
-
-
-def embeddable(path: Path, max_side: int = MAX_SIDE_PX) -> bytes:
-    """The bytes to embed for the picture at `path`: the file itself when it is small and
-    upright already, else a copy at most `max_side` on its long side, re-encoded in memory.
-    The file on disk is only read. Raises (OSError, ValueError, ...) for a damaged picture."""
-    with Image.open(path) as image:
-        # Phones store a portrait photo as landscape pixels plus an EXIF "turn me" flag, which
-        # Word ignores; such a photo is turned here, whatever its size.
-        upright = image.getexif().get(ORIENTATION, 1) == 1
-        small = max(image.size) <= max_side and path.stat().st_size <= SMALL_BYTES
-        if small and upright and image.format in AS_IS_FORMATS:
-            return path.read_bytes()
-        lossless = image.format in LOSSLESS_FORMATS
-        ratio = max_side * DRAFT_SHARE / max(image.size)
-        image.draft(None, (math.ceil(image.width * ratio), math.ceil(image.height * ratio)))
-        if max(image.size) > max_side:
-            image.thumbnail((max_side, max_side), Image.Resampling.BICUBIC)
-        picture = ImageOps.exif_transpose(image)
-        icc = image.info.get("icc_profile")
-    return _encode(picture, lossless, icc)
-
-
-def _encode(image: Image.Image, lossless: bool, icc: bytes | None) -> bytes:
-    """PNG for a picture with transparency (JPEG has none) and for a chart or screenshot that
-    stays small as PNG (JPEG blurs its lines and text); JPEG for everything else. No EXIF is
-    written: the pixels are upright now, so an orientation flag would turn them twice."""
-    out = io.BytesIO()
-    if image.has_transparency_data or lossless:
-        png = image if image.mode in ("1", "L", "LA", "P", "RGB", "RGBA") else image.convert("RGBA")
-        png.save(out, "PNG", icc_profile=icc)
-        if image.has_transparency_data or out.tell() <= SMALL_BYTES:
-            return out.getvalue()
-        out = io.BytesIO()
-    jpeg = image if image.mode in ("L", "RGB") else image.convert("RGB")
-    # CMYK and other profiles describe the old pixels, not the converted ones.
-    jpeg.save(out, "JPEG", quality=JPEG_QUALITY, icc_profile=icc if jpeg is image else None)
-    return out.getvalue()
 
 
 class _Body:
@@ -319,42 +232,3 @@ class _Pictures:
         cx, cy = image.scaled_dimensions(width, None)
         inline = CT_Inline.new_pic_inline(next(self._shape_ids), rid, image.filename, cx, cy)
         self._body.paragraph().add_run()._r.add_drawing(inline)
-
-
-def progress_png(report: Report, width: int = 800, height: int = 240) -> bytes:
-    """The chart of `tasks.report_files.progress_svg` as a PNG for Word, drawn here: bars of
-    units submitting per day and the deadline's day as a dark line."""
-    days = report.by_day
-    if not days:
-        return b""
-    top = max(n for _, n in days) or 1
-    step = max((width - 20) // len(days), 1)
-    due_day = date.fromordinal(local(report.due_at, report.timezone).toordinal())
-    pixels = [bytearray(b"\xff\xff\xff" * width) for _ in range(height)]
-
-    def fill(x0: int, x1: int, y0: int, y1: int, rgb: bytes) -> None:
-        for y in range(max(y0, 0), min(y1, height)):
-            row = pixels[y]
-            for x in range(max(x0, 0), min(x1, width)):
-                row[3 * x : 3 * x + 3] = rgb
-
-    fill(10, width - 10, height - 11, height - 10, b"\x60\x60\x60")  # the axis
-    for i, (day, n) in enumerate(days):
-        x = 10 + i * step
-        bar = (height - 30) * n // top
-        fill(x + 1, x + step - 1, height - 11 - bar, height - 11, b"\xb4\x23\x2a")
-        if day == due_day:
-            fill(x + step - 1, x + step + 1, 5, height - 10, b"\x20\x20\x20")
-    raw = b"".join(b"\x00" + bytes(row) for row in pixels)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from config.campaign.channels import email_address, relay_url
 from config.settings import get_settings
-from tasks import apprise_tls
-from tasks.outbox import FileToSend, write_eml
+from tasks.messages import tls
+from tasks.messages.outbox import FileToSend, write_eml
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def _setup() -> None:
     with _setup_lock:
         if _ready:
             return
-        apprise_tls.install()
+        tls.install()
         logger = logging.getLogger("apprise")
         logger.addHandler(_log)
         # The reason for a failure ("Connection refused", "HTTP 500") is logged at DEBUG, next
@@ -80,7 +80,7 @@ def deliver(
 ) -> Delivery:
     """Send `body` to `channel`: an e-mail address goes to the relay, or to the outbox when no
     relay is configured; anything else is an Apprise URL. (A capped channel's turn is waited
-    for before the message is claimed: see `tasks.rate_limits`.)"""
+    for before the message is claimed: see `tasks.messages.rate_limits`.)"""
     address = email_address(channel)
     if address is not None:
         smtp_url = get_settings().smtp_url

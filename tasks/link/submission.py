@@ -16,8 +16,11 @@ from config.clock import now as clock_now
 from models import queries as q
 from models.db import get_engine
 from models.tables import AssignmentStatus
-from tasks import attachments
-from tasks.tokens import token_hash
+from tasks.link import storage
+from tasks.link.names import kind_of
+from tasks.link.policy import AttachmentRefused, Limits
+from tasks.link.sniffing import check_all
+from tasks.messages.tokens import token_hash
 
 MAX_SUMMARY_CHARS = 50_000
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -97,7 +100,7 @@ def acknowledge(unit: Unit, now: datetime | None = None) -> bool:
         return q.acknowledge(conn, unit.assignment_id, clock_now(now))
 
 
-def check_form(summary: str, uploads: list[Upload], limits: attachments.Limits) -> list[str]:
+def check_form(summary: str, uploads: list[Upload], limits: Limits) -> list[str]:
     """Everything that can be checked before anything is written; returns the safe names."""
     if not summary.strip() and not uploads:
         raise SubmissionRefused("请填写总结内容或上传附件后再提交。")
@@ -106,8 +109,8 @@ def check_form(summary: str, uploads: list[Upload], limits: attachments.Limits) 
             f"总结内容过长（{len(summary)}字），请控制在{MAX_SUMMARY_CHARS}字以内。"
         )
     try:
-        return attachments.check_all([(u.name, u.head, u.size) for u in uploads], limits)
-    except attachments.AttachmentRefused as exc:
+        return check_all([(u.name, u.head, u.size) for u in uploads], limits)
+    except AttachmentRefused as exc:
         raise SubmissionRefused(str(exc)) from exc
 
 
@@ -116,7 +119,7 @@ def submit(
     form_key: str,
     summary: str,
     uploads: list[Upload],
-    limits: attachments.Limits,
+    limits: Limits,
     now: datetime | None = None,
 ) -> Receipt:
     """Store one version of the unit's summary with its files, or nothing at all.
@@ -137,13 +140,13 @@ def submit(
     summary = _CONTROL.sub("", summary.replace("\r\n", "\n")).strip()
     names = check_form(summary, uploads, limits)
     row = unit.row
-    stored: list[attachments.StoredFile] = []
+    stored: list[storage.StoredFile] = []
     try:
         # Files first, outside the transaction: a slow upload must not hold the write lock.
         for name, upload in zip(names, uploads, strict=True):
             upload.stream.seek(0)
             stored.append(
-                attachments.store(
+                storage.store(
                     upload.stream,
                     row["campaign_id"],
                     unit.assignment_id,
@@ -175,7 +178,7 @@ def submit(
                     {
                         "submission_id": submission_id,
                         "name": name,
-                        "kind": attachments.kind_of(name),
+                        "kind": kind_of(name),
                         "size": f.size,
                         "sha256": f.sha256,
                         "relpath": f.relpath,
@@ -185,15 +188,15 @@ def submit(
             )
     except _Repeated:
         # The same form won a race with itself: keep its first result, drop these files.
-        attachments.remove(f.relpath for f in stored)
+        storage.remove(f.relpath for f in stored)
         repeated = _earlier(unit.assignment_id, form_key)
         assert repeated is not None
         return repeated
-    except attachments.AttachmentRefused as exc:
-        attachments.remove(f.relpath for f in stored)
+    except AttachmentRefused as exc:
+        storage.remove(f.relpath for f in stored)
         raise SubmissionRefused(str(exc)) from exc
     except BaseException:
-        attachments.remove(f.relpath for f in stored)
+        storage.remove(f.relpath for f in stored)
         raise
     return Receipt(submission_id, version, at, late, repeated=False)
 

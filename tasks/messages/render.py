@@ -8,10 +8,13 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
+from config.calendars import WorkCalendar
 from config.campaign.schema import CampaignSettings, Requirements
-from config.clock import format_local, local
+from config.clock import days_overdue, format_local, local, month_day, written, written_span
 from config.ladder import rung_name
+from models import queries as q
 from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
+from tasks.messages.labels import rung_heading, wording_of
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,7 @@ def format_deadline(due_at: datetime, timezone: str) -> str:
 def period_text(spec: CampaignSettings) -> str | None:
     if not spec.period:
         return None
-    start, end = spec.period.start, spec.period.end
-    return f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
-
-
-def _month_day(moment: datetime, tz: str) -> str:
-    t = local(moment, tz)
-    return f"{t.month}月{t.day}日"
+    return written_span(spec.period.start, spec.period.end)
 
 
 def _coordinator(spec: CampaignSettings) -> str | None:
@@ -63,6 +60,31 @@ def _coordinator(spec: CampaignSettings) -> str | None:
     if not c:
         return None
     return "，".join(x for x in (c.name, c.person, c.phone) if x)
+
+
+def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -> Message:
+    """The words for one ledger row: the launch notice, or a rung of the ladder."""
+    spec = item.campaign_spec
+    name = rung_name(item.kind)
+    if name in (NOTICE, RESENT, REASSIGNED):
+        return render_notice(spec, item.department_name, item.duties, item.due_at, link, now)
+    if name in (RETURNED, EXTENDED):
+        return render_action(spec, name, item.department_name, item.due_at, link, now, item.note)
+    tz = spec.timezone
+    deadline_day = local(item.due_at, tz).date()
+    return render_reminder(
+        spec,
+        wording_of(spec, item.kind),
+        item.recipient,
+        item.department_name,
+        item.department_contact,
+        item.due_at,
+        link,
+        now,
+        working_days_left=max(calendar.count_between(local(now, tz).date(), deadline_day), 0),
+        days_overdue=days_overdue(item.due_at, now, tz),
+        acknowledged_at=item.acknowledged_at,
+    )
 
 
 def render_notice(
@@ -75,7 +97,6 @@ def render_notice(
 ) -> Message:
     """The launch notice: duties, deadline in local time with its weekday, requirements, link."""
     tz = spec.timezone
-    sent = local(now, tz)
     body = text_template("notice.txt.j2").render(
         department=department,
         lead_office=spec.lead_office,
@@ -90,7 +111,7 @@ def render_notice(
         note=spec.requirements.note,
         link=link,
         coordinator=_coordinator(spec),
-        sent_on=f"{sent.year}年{sent.month}月{sent.day}日",
+        sent_on=written(local(now, tz)),
     )
     return Message(title=f"【任务通知】{spec.title}（{department}）", body=body)
 
@@ -107,7 +128,6 @@ def render_action(
     """A message on a coordinator's action: a summary returned for revision with the
     comment, or a new deadline for the unit."""
     tz = spec.timezone
-    sent = local(now, tz)
     body = text_template("action.txt.j2").render(
         action=action,
         department=department,
@@ -118,13 +138,10 @@ def render_action(
         link=link,
         coordinator=_coordinator(spec),
         office=spec.lead_office or "我办",
-        sent_on=f"{sent.year}年{sent.month}月{sent.day}日",
+        sent_on=written(local(now, tz)),
     )
     heading = "退回修改" if action == "returned" else "延期通知"
     return Message(title=f"【{heading}】{spec.title}（{department}）", body=body)
-
-
-HEADINGS = {"reminder": "提醒", "urgent": "催办", "overdue": "督办", "escalation": "督办"}
 
 
 def render_reminder(
@@ -143,7 +160,6 @@ def render_reminder(
     """A rung of the ladder: 提醒, 催办, 督办 or 督办函 to the department or its head, a copy of
     the overdue notice to the coordinator, a 情况报告 to the leadership group."""
     tz = spec.timezone
-    sent = local(now, tz)
     leaders = spec.leaders.name if spec.leaders else "领导小组"
     body = text_template("reminder.txt.j2").render(
         recipient=recipient,
@@ -155,60 +171,13 @@ def render_reminder(
         deadline=format_deadline(due_at, tz),
         working_days_left=working_days_left,
         days_overdue=days_overdue,
-        acknowledged=_month_day(acknowledged_at, tz) if acknowledged_at else None,
+        acknowledged=month_day(local(acknowledged_at, tz)) if acknowledged_at else None,
         deliverables=deliverables(spec.requirements),
         link=link,
         contact=contact,
         coordinator=_coordinator(spec),
-        sent_on=f"{sent.year}年{sent.month}月{sent.day}日",
+        sent_on=written(local(now, tz)),
     )
     return Message(
         title=f"【{rung_heading(wording, recipient)}】{spec.title}（{department}）", body=body
     )
-
-
-def wording_of(spec: CampaignSettings, kind: str) -> str:
-    """The wording of the rung a ledger key names (`reminder` if the ladder lost it)."""
-    name = rung_name(kind)
-    return next((r.wording for r in spec.escalation if r.name == name), "reminder")
-
-
-def rung_heading(wording: str, recipient: str) -> str:
-    """The heading of a rung's message, as its title shows it and every page names it."""
-    if recipient == "leaders":
-        return "情况报告"
-    if recipient == "coordinator":
-        return "逾期未报"
-    if recipient == "head" and wording == "escalation":
-        return "督办函"
-    return HEADINGS.get(wording, "提醒")
-
-
-WHO = {"leaders": "（领导小组）", "coordinator": "（抄送本办）", "head": "（单位负责人）"}
-
-
-STATUS_LABELS = {
-    "overdue": "逾期未报",
-    "not_acknowledged": "未签收",
-    "acknowledged": "已签收",
-    "submitted": "已报送",
-    "late": "逾期报送",
-    "returned": "退回修改",
-    "accepted": "已验收",
-}
-
-ACTION_LABELS = {
-    NOTICE: "任务通知",
-    RESENT: "重发通知",
-    REASSIGNED: "新联系人通知",
-    RETURNED: "退回修改通知",
-    EXTENDED: "延期通知",
-}
-
-
-def message_label(kind: str, recipient: str, spec: CampaignSettings) -> str:
-    """`提醒`, `督办函（单位负责人）`, `情况报告（领导小组）`… for a ledger row."""
-    name = rung_name(kind)
-    if name in ACTION_LABELS:
-        return ACTION_LABELS[name]
-    return rung_heading(wording_of(spec, kind), recipient) + WHO.get(recipient, "")

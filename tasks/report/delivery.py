@@ -3,7 +3,7 @@
 A report is recorded by the digest of what it says, not of when it was written: running the
 report again over an unchanged campaign finds the row it made before, whose deliveries went
 out, and sends nothing. Each delivery is claimed before it is sent, as a department's message
-is (`tasks.notification`), so two runs at once send it once. E-mail carries the Word document;
+is (`tasks.messages.send`), so two runs at once send it once. E-mail carries the Word document;
 a channel that takes no files (a chat bot) gets the figures and where the files are.
 """
 
@@ -31,11 +31,11 @@ from config.settings import get_settings
 from models import queries as q
 from models.db import get_engine
 from models.tables import DeliveryState
-from tasks.delivery import Delivery, deliver, takes_attachments
-from tasks.outbox import FileToSend
-from tasks.rate_limits import NoTurn, cap_of, wait_turn
-from tasks.rendering import Message, text_template
-from tasks.report import Report
+from tasks.messages.deliver import Delivery, deliver, takes_attachments
+from tasks.messages.outbox import FileToSend
+from tasks.messages.rate_limits import NoTurn, cap_of, wait_turn
+from tasks.messages.render import Message, text_template
+from tasks.report.facts import Report
 
 # Characters Windows and mail clients refuse in a file name.
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -212,16 +212,14 @@ def _send(made: dict[str, Any], channel: str, name: str) -> Delivery:
         return Delivery(ok=False, error=f"{type(exc).__name__}: {exc}")
 
 
+@task(name="send-report", cache_policy=NO_CACHE)
 def send_report(report: Report, files: list[Path], now: datetime) -> ReportSent:
     return deliver_report(record_report(report, files, now), now)
 
 
+@task(name="retry-report-deliveries", cache_policy=NO_CACHE)
 def retry_reports(now: datetime) -> list[ReportSent]:
     """The monitor's retry of report deliveries that failed and are past their backoff."""
     with get_engine().connect() as conn:
         ids = q.reports_to_retry(conn, now)
     return [deliver_report(i, now, retry=True) for i in ids]
-
-
-send_report_task = task(name="send-report", cache_policy=NO_CACHE)(send_report)
-retry_reports_task = task(name="retry-report-deliveries", cache_policy=NO_CACHE)(retry_reports)

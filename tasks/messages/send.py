@@ -19,17 +19,14 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import DBAPIError
 
 from config.calendars import WorkCalendar
-from config.clock import local
 from config.clock import now as clock_now
-from config.ladder import rung_name
 from config.settings import get_settings
 from models import queries as q
 from models.db import get_engine
-from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
-from tasks.delivery import Delivery, deliver
-from tasks.rate_limits import NoTurn, cap_of, wait_turn
-from tasks.rendering import Message, render_action, render_notice, render_reminder, wording_of
-from tasks.tokens import derive_token, link_for, secret_key, token_hash
+from tasks.messages.deliver import Delivery, deliver
+from tasks.messages.rate_limits import NoTurn, cap_of, wait_turn
+from tasks.messages.render import render
+from tasks.messages.tokens import derive_token, link_for, secret_key, token_hash
 
 log = logging.getLogger("duban.notification")
 
@@ -67,6 +64,7 @@ class SendReport:
         self.skipped += other.skipped
 
 
+@task(name="send-batch", cache_policy=NO_CACHE)
 def send_batch(notification_ids: list[int], now: datetime | None = None) -> SendReport:
     engine = get_engine()
     with engine.connect() as conn:
@@ -167,58 +165,3 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
                 flush()
     flush()
     return report
-
-
-def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -> Message:
-    """The words for one ledger row: the launch notice, or a rung of the ladder."""
-    spec = item.campaign_spec
-    name = rung_name(item.kind)
-    if name in (NOTICE, RESENT, REASSIGNED):
-        return render_notice(spec, item.department_name, item.duties, item.due_at, link, now)
-    if name in (RETURNED, EXTENDED):
-        return render_action(spec, name, item.department_name, item.due_at, link, now, item.note)
-    tz = spec.timezone
-    deadline_day = local(item.due_at, tz).date()
-    today = local(now, tz).date()
-    return render_reminder(
-        spec,
-        wording_of(spec, item.kind),
-        item.recipient,
-        item.department_name,
-        item.department_contact,
-        item.due_at,
-        link,
-        now,
-        working_days_left=max(calendar.count_between(today, deadline_day), 0),
-        days_overdue=max((today - deadline_day).days, 0),
-        acknowledged_at=item.acknowledged_at,
-    )
-
-
-def release_unconfirmed(
-    now: datetime, campaign_id: int | None = None, kind: str | None = None
-) -> int:
-    """On request, after a sender was killed mid-send: make its unconfirmed messages
-    sendable again (the coordinator has checked that no other sender is running). One
-    campaign's (a launch: its notices) or every open campaign's (the monitor)."""
-    with get_engine().begin() as conn:
-        ids = (
-            [campaign_id] if campaign_id is not None else [c["id"] for c in q.open_campaigns(conn)]
-        )
-        released = sum(q.release_unconfirmed(conn, c, now, kind) for c in ids)
-        if kind is None:  # the monitor: the reports it sends too
-            released += sum(q.release_unconfirmed_reports(conn, c, now) for c in ids)
-        return released
-
-
-def sendable_batches(campaign_id: int, kind: str, size: int) -> list[list[int]]:
-    with get_engine().connect() as conn:
-        ids = q.sendable_ids(conn, campaign_id, kind)
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
-release_unconfirmed_task = task(name="release-unconfirmed", cache_policy=NO_CACHE)(
-    release_unconfirmed
-)
-send_batch_task = task(name="send-batch", cache_policy=NO_CACHE)(send_batch)
-sendable_batches_task = task(name="plan-send-batches", cache_policy=NO_CACHE)(sendable_batches)

@@ -18,7 +18,7 @@ from config.clock import now as clock_now
 from config.ladder import is_rung
 from models import queries as q
 from models.db import get_engine
-from tasks.rendering import message_label, wording_of
+from tasks.messages.labels import message_label, wording_of
 from tasks.status import UnknownCampaign
 
 Which = Literal["accepted", "latest"]
@@ -76,6 +76,7 @@ class Report:
         return [u for u in self.units if u.submitted_at is None]
 
 
+@task(name="collect-report", cache_policy=NO_CACHE)
 def collect(
     slug: str, which: Which = "accepted", final: bool = False, now: datetime | None = None
 ) -> Report:
@@ -166,6 +167,3 @@ def _by_day(moments: list[datetime], campaign: dict[str, Any], tz: str) -> list[
         (d, counts.get(d, 0))
         for d in (date.fromordinal(first.toordinal() + i) for i in range(days))
     ]
-
-
-collect_task = task(name="collect-report", cache_policy=NO_CACHE)(collect)

@@ -1,0 +1,132 @@
+"""Where uploaded files are kept: durable, private, under names no upload can influence.
+
+The bytes live at `<attachments_dir>/<campaign_id>/<assignment_id>/<uuid4 hex>` and the database
+keeps the relative path, size and SHA-256 (`StoredFile`); the name the department gave its file
+is only ever shown (`tasks.link.names`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from config.settings import get_settings
+from tasks.link.names import safe_name
+from tasks.link.policy import MIB, empty, too_big
+
+CHUNK_BYTES = MIB
+
+_log = logging.getLogger("duban.attachments")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    relpath: str
+    size: int
+    sha256: str
+
+
+def _root(root: Path | None) -> Path:
+    return root if root is not None else get_settings().attachments_dir
+
+
+def _private_dir(path: Path) -> None:
+    # 0o700: the files are a department's internal material; other local accounts (a shared
+    # server, a backup agent) have no business reading them. mkdir's mode only applies to a
+    # folder it creates, so an operator's own choice for an existing folder is left alone.
+    path.mkdir(mode=0o700, exist_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    # Makes the rename itself durable; without it a power cut can leave the database pointing
+    # at a file the directory never recorded. Windows cannot open a directory, hence the guard.
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def store(
+    source: BinaryIO,
+    campaign_id: int,
+    assignment_id: int,
+    max_bytes: int,
+    root: Path | None = None,
+    *,
+    shown_name: str | None = None,
+) -> StoredFile:
+    """Copy `source` to a new file under a random name; refuse it past `max_bytes`.
+
+    `shown_name` only improves the refusal message; it never reaches the file system.
+    """
+    if campaign_id < 0 or assignment_id < 0:
+        raise ValueError("campaign_id and assignment_id must not be negative")
+    base = _root(root)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    folder = base / str(campaign_id) / str(assignment_id)
+    for level in (base, folder.parent, folder):
+        _private_dir(level)
+    label = f"附件“{safe_name(shown_name)}”" if shown_name is not None else "附件"
+
+    # mkstemp creates the file 0o600 and with O_EXCL; writing next to the final name keeps
+    # os.replace a same-filesystem rename, so a reader never sees half a file.
+    fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+    tmp = Path(tmp_name)
+    try:
+        digest = hashlib.sha256()
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(CHUNK_BYTES):
+                size += len(chunk)
+                # Counted while reading: a declared size is the client's word, this is not.
+                if size > max_bytes:
+                    raise too_big(label, max_bytes)
+                digest.update(chunk)
+                out.write(chunk)
+            if size == 0:
+                raise empty(label)
+            out.flush()
+            os.fsync(out.fileno())
+        # A fresh random name: nothing of the uploaded name can steer where the bytes land.
+        name = uuid.uuid4().hex
+        os.replace(tmp, folder / name)
+    except BaseException:
+        # Also on KeyboardInterrupt or a dropped connection: no orphaned partial upload.
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+    return StoredFile(
+        relpath=f"{campaign_id}/{assignment_id}/{name}", size=size, sha256=digest.hexdigest()
+    )
+
+
+def path_of(relpath: str, root: Path | None = None) -> Path:
+    """The file behind a stored relpath; refuses one that leads out of the attachments folder."""
+    # Relpaths come from our own database, so this is defence in depth against a corrupted or
+    # tampered row, not the primary control. Resolving both sides also catches symlinks.
+    base = _root(root).resolve()
+    target = (base / relpath).resolve()
+    if target == base or not target.is_relative_to(base):
+        raise ValueError(f"attachment path escapes the attachments folder: {relpath!r}")
+    return target
+
+
+def remove(relpaths: Iterable[str], root: Path | None = None) -> None:
+    """Delete stored files, e.g. to roll back when the database write failed; never raises."""
+    # Runs inside an error handler: raising here would hide the original error, and one stuck
+    # file must not keep the others from being removed.
+    for relpath in relpaths:
+        try:
+            path_of(relpath, root).unlink(missing_ok=True)
+        except (OSError, ValueError) as exc:
+            _log.warning("could not remove attachment %r: %s", relpath, exc)

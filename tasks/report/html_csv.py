@@ -1,0 +1,120 @@
+"""The report as an HTML page (with its pictures in a folder beside it) and a CSV of the
+statistics. Departments' text is data: escaped in HTML, written verbatim in the CSV."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+
+from config.clock import format_local, local, month_day
+from tasks.link.policy import BROWSER_PICTURES
+from tasks.link.storage import path_of
+from tasks.messages.labels import STATUS_LABELS
+from tasks.messages.render import format_deadline, period_text
+from tasks.report.chart import progress_svg
+from tasks.report.facts import Report
+
+
+@lru_cache(maxsize=1)
+def _template() -> Template:
+    env = Environment(
+        loader=PackageLoader("tasks", "templates"), autoescape=True, undefined=StrictUndefined
+    )
+    return env.get_template("report.html.j2")
+
+
+def write_html(report: Report, out_dir: Path) -> Path:
+    """`<slug>-report.html`, with the pictures it shows copied to `<slug>-files/`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = out_dir / f"{report.slug}-files"
+    tz = report.timezone
+    units = []
+    for u in report.units:
+        shown = []
+        for a in u.attachments:
+            item = {**a, "shown": None}
+            if a["name"].rsplit(".", 1)[-1].lower() in BROWSER_PICTURES:
+                files.mkdir(exist_ok=True)
+                target = files / f"{a['id']}.{a['name'].rsplit('.', 1)[-1].lower()}"
+                _place(path_of(a["relpath"]), target)
+                item["shown"] = f"{files.name}/{target.name}"
+            shown.append(item)
+        units.append(shown)
+    html = _template().render(
+        r=_with_attachments(report, units),
+        f=report.figures,
+        generated=format_local(report.generated_at, tz),
+        deadline=format_deadline(report.due_at, tz),
+        period=period_text(report.spec),
+        labels=STATUS_LABELS,
+        times={
+            u.code: format_local(u.submitted_at, tz) if u.submitted_at else "未报送"
+            for u in report.units
+        },
+        brief=lambda moment: month_day(local(moment, tz)),
+        chart=progress_svg(report),
+    )
+    path = out_dir / f"{report.slug}-report.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _place(source: Path, target: Path) -> None:
+    """The picture beside the page: a hard link where the folder is on the same disk (a stored
+    attachment is never modified, and 2,000 phone photos would be gigabytes copied), else a
+    copy."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def write_csv(report: Report, out_dir: Path) -> Path:
+    """One row per unit; UTF-8 with a BOM so that Excel opens it as such."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{report.slug}-statistics.csv"
+    tz = report.timezone
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "单位代码",
+                "单位名称",
+                "状态",
+                "截止时间",
+                "首次提交时间",
+                "逾期天数",
+                "退回修改后重报",
+                "提醒与督办次数",
+                "附件数",
+            ]
+        )
+        for u in report.units:
+            writer.writerow(
+                [
+                    u.code,
+                    u.name,
+                    STATUS_LABELS[u.status],
+                    format_local(u.due_at, tz),
+                    format_local(u.submitted_at, tz) if u.submitted_at else "",
+                    u.days_late,
+                    "是" if u.revised else "否",
+                    len(u.messages),
+                    len(u.attachments),
+                ]
+            )
+    return path
+
+
+def _with_attachments(report: Report, units: list[list[dict[str, object]]]) -> Report:
+    return replace(
+        report,
+        units=[replace(u, attachments=a) for u, a in zip(report.units, units, strict=True)],
+    )
