@@ -267,8 +267,8 @@ def phase_naive_tasks(campaign: Path, url: str, sample: int) -> dict[str, Any]:
 def phase_send(url: str) -> dict[str, Any]:
     from config.settings import get_settings
     from models.db import get_engine
+    from models.kinds import NOTICE
     from models.queries import NOTIFICATION
-    from models.tables import NOTICE
     from tasks.messages.plan import sendable_batches
     from tasks.messages.send import send_batch
 

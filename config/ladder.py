@@ -38,6 +38,7 @@ class OfficeHours(_Strict):
 
 
 class Rung(_Strict):
+    # Part of each reminder's ledger key (`models.kinds`): no separator can slip in.
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,15}$")]
     days: int | None = Field(default=None, ge=-60, le=60)
     hours: float | None = Field(default=None, ge=-720, le=720)
@@ -119,18 +120,3 @@ def rung_time(
 
 def _at(day: date, at: time, timezone: str) -> datetime:
     return to_utc(pendulum.datetime(day.year, day.month, day.day, at.hour, at.minute, tz=timezone))
-
-
-def rung_kind(rung: Rung, due_at: datetime) -> str:
-    """The ledger key of a rung for one deadline: a new deadline gives new keys."""
-    return f"{rung.name}@{to_utc(due_at):%Y%m%d%H%M}"
-
-
-def rung_name(kind: str) -> str:
-    """The message of a ledger key: the rung (`urgent@202109301559` -> `urgent`), or the
-    coordinator's action (`returned:17` -> `returned`)."""
-    return kind.split("@", 1)[0].split(":", 1)[0]
-
-
-def is_rung(kind: str) -> bool:
-    return "@" in kind

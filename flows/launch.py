@@ -9,7 +9,8 @@ from prefect import flow
 
 from config.clock import now as clock_now
 from config.settings import get_settings
-from models.tables import NOTICE, DeliveryState
+from models.kinds import NOTICE
+from models.tables import DeliveryState
 from tasks.assignment import (
     department_batches,
     fan_out,

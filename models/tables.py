@@ -43,20 +43,6 @@ class AssignmentStatus(StrEnum):
     ACCEPTED = "accepted"
 
 
-NOTICE = "notice"  # the ledger kind of the launch notice; reminders are keyed by rung
-# Messages sent on a coordinator's action are keyed "<kind>:<key>", the key naming the action
-# (a submission, a new deadline, a form), so that the same action twice sends one message.
-# Rungs of the ladder are keyed "<rung>@<deadline>" and only they are re-planned by the monitor.
-RETURNED = "returned"  # a submission returned for revision, with the coordinator's comment
-EXTENDED = "extended"  # a new deadline for one unit
-RESENT = "resent"  # the notice again, on request
-REASSIGNED = "reassigned"  # the notice, with a new link, to the unit's new contact
-
-
-def action_kind(kind: str, key: object) -> str:
-    return f"{kind}:{key}"
-
-
 OPEN_STATUSES = (
     AssignmentStatus.ASSIGNED,
     AssignmentStatus.ACKNOWLEDGED,
@@ -206,8 +192,7 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id")
     assignment_id: int = Field(foreign_key="assignment.id")
-    # "notice", or a rung of the ladder with the deadline it chases ("urgent@202109301559"):
-    # a new deadline (an extension) makes new keys, so the old date's reminders never go out.
+    # What the message is: "notice", a rung for one deadline, an action (see `models.kinds`).
     kind: str = Field(max_length=40)
     channel: str
     recipient: str = Field(default="department", max_length=16)  # see config.ladder.Recipient

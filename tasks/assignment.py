@@ -13,7 +13,7 @@ from config.campaign.deadlines import check_due_after, due_instant
 from config.campaign.loader import CampaignFile, load_campaign_file
 from models import queries as q
 from models.db import get_engine
-from models.tables import NOTICE, DeliveryState
+from models.kinds import NOTICE
 from tasks.messages.tokens import new_link, secret_key
 
 
@@ -136,16 +136,7 @@ def fan_out(
         # A reassigned unit's new contact had the notice, with its new link, on reassignment.
         reassigned = {by_department[p.department_id] for p in placed.values() if p.reassigned}
         ledger = [
-            {
-                "campaign_id": campaign_id,
-                "assignment_id": assignment_id,
-                "kind": NOTICE,
-                "channel": channel,
-                "state": DeliveryState.PENDING,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
+            q.ledger_row(campaign_id, assignment_id, NOTICE, channel, now)
             for assignment_id, notify in channels.items()
             if assignment_id not in reassigned
             for channel in notify

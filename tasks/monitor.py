@@ -16,10 +16,10 @@ from prefect.cache_policies import NO_CACHE
 
 from config.calendars import WorkCalendar
 from config.campaign.schema import CampaignSettings
-from config.ladder import Rung, hold, rung_kind, rung_time
+from config.ladder import Rung, hold, rung_time
 from models import queries as q
 from models.db import get_engine
-from models.tables import DeliveryState
+from models.kinds import rung_kind
 
 
 @dataclass
@@ -86,22 +86,12 @@ def plan_reminders(now: datetime) -> list[CampaignPlan]:
                 rung = current_rung(spec, due_at, now, calendar)
                 if rung is None:
                     continue
-                kind = current[due_at] = rung_kind(rung, due_at)
+                kind = current[due_at] = rung_kind(rung.name, due_at)
                 plan.by_rung[rung.name] = plan.by_rung.get(rung.name, 0) + count
                 # Only units without this rung yet: a pass with nothing new reads no unit.
                 for a in q.open_assignments(conn, campaign["id"], due_at, lacking=kind):
                     rows.extend(
-                        {
-                            "campaign_id": campaign["id"],
-                            "assignment_id": a.assignment_id,
-                            "kind": kind,
-                            "channel": channel,
-                            "recipient": who,
-                            "state": DeliveryState.PENDING,
-                            "attempts": 0,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
+                        q.ledger_row(campaign["id"], a.assignment_id, kind, channel, now, who)
                         for who, channel in recipients(rung, contacts, a.notify, a.head_notify)
                     )
             plan.withdrawn = q.withdraw_stale_rungs(conn, campaign["id"], current, now)

@@ -18,15 +18,8 @@ from config.campaign.deadlines import deadline_at
 from config.campaign.schema import CampaignSettings
 from models import queries as q
 from models.db import get_engine
-from models.tables import (
-    EXTENDED,
-    REASSIGNED,
-    RESENT,
-    RETURNED,
-    AssignmentStatus,
-    DeliveryState,
-    action_kind,
-)
+from models.kinds import EXTENDED, REASSIGNED, RESENT, RETURNED, action_kind, deadline_key
+from models.tables import AssignmentStatus
 from tasks.messages.send import SendReport, send_batch
 from tasks.messages.tokens import new_link, secret_key
 
@@ -87,7 +80,7 @@ def extend(unit: dict[str, Any], new_due: date | datetime, now: datetime) -> lis
         raise ActionRefused("新的截止时间与现在的截止时间相同。")
     with get_engine().begin() as conn:
         q.set_due(conn, unit["assignment_id"], due_at, now)
-        return _plan(conn, unit, action_kind(EXTENDED, f"{due_at:%Y%m%d%H%M}"), now)
+        return _plan(conn, unit, action_kind(EXTENDED, deadline_key(due_at)), now)
 
 
 def resend_notice(unit: dict[str, Any], form_key: str, now: datetime) -> list[int]:
@@ -148,18 +141,7 @@ def _plan(
     conn: Connection, unit: dict[str, Any], kind: str, now: datetime, note: str | None = None
 ) -> list[int]:
     rows = [
-        {
-            "campaign_id": unit["campaign_id"],
-            "assignment_id": unit["assignment_id"],
-            "kind": kind,
-            "channel": channel,
-            "recipient": "department",
-            "state": DeliveryState.PENDING,
-            "attempts": 0,
-            "created_at": now,
-            "updated_at": now,
-            "note": note,
-        }
+        q.ledger_row(unit["campaign_id"], unit["assignment_id"], kind, channel, now, note=note)
         for channel in unit["notify"]
     ]
     q.insert_ledger_rows(conn, rows)

@@ -10,9 +10,9 @@ from typing import Any
 from config.campaign.channels import redact
 from config.clock import format_local, format_remaining, local
 from config.clock import now as clock_now
-from config.ladder import rung_name
 from models import queries as q
 from models.db import get_engine
+from models.kinds import rung_name
 
 
 class UnknownCampaign(LookupError):

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 from config.campaign.schema import CampaignSettings
-from config.ladder import rung_name
-from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
+from models.kinds import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED, rung_name
 
 HEADINGS = {"reminder": "提醒", "urgent": "催办", "overdue": "督办", "escalation": "督办"}
 

@@ -11,9 +11,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from config.calendars import WorkCalendar
 from config.campaign.schema import CampaignSettings, Requirements
 from config.clock import days_overdue, format_local, local, month_day, written, written_span
-from config.ladder import rung_name
 from models import queries as q
-from models.tables import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED
+from models.kinds import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED, rung_name
 from tasks.messages.labels import rung_heading, wording_of
 
 

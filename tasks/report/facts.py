@@ -15,9 +15,9 @@ from prefect.cache_policies import NO_CACHE
 from config.campaign.schema import CampaignSettings
 from config.clock import days_overdue, local
 from config.clock import now as clock_now
-from config.ladder import is_rung
 from models import queries as q
 from models.db import get_engine
+from models.kinds import is_rung
 from tasks.messages.labels import message_label, wording_of
 from tasks.status import UnknownCampaign
 

@@ -1,0 +1,122 @@
+"""Delivering a row exactly once, for every kind of message: a department's (`notification`)
+and a report's (`reportdelivery`). Both tables have the same delivery columns (`state`,
+`attempts`, `last_error`, `next_attempt_at`, `created_at`, `updated_at`, `sent_at`), and a row
+moves through one machine:
+
+    pending ──claim──> sending ──mark_sent──> sent
+       ^                  │ └──mark_failed──> failed ──(backoff; claim again)──> sending …
+       │                  └──release──> failed (its sender stopped mid-send)
+    (planned)
+
+The claim is a conditional UPDATE, so of two senders racing for a row only one takes it; a
+result is recorded only on a row still `sending`, so a sender never records over another's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Table, case, update
+
+from models.queries._sql import _chunks
+from models.tables import DeliveryState
+
+UNSENT = (DeliveryState.PENDING, DeliveryState.FAILED)
+# After MAX_ATTEMPTS a row stays failed (shown by `status`) until someone resends it.
+MAX_ATTEMPTS = 8
+# Waits before a failed row is retried, by attempts made so far: the last one repeats.
+BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
+# The reason left on a row released from `sending`.
+UNCONFIRMED = "unconfirmed: the sender stopped mid-send; resent on request"
+
+
+def planned(now: datetime) -> dict[str, Any]:
+    """The delivery columns of a row planned now, not yet attempted."""
+    return {"state": DeliveryState.PENDING, "attempts": 0, "created_at": now, "updated_at": now}
+
+
+def claim(
+    conn: Connection, table: Table, ids: Sequence[int], now: datetime, *wanted: Any
+) -> list[int]:
+    """Mark rows as being sent; returns those taken. Only rows still pending or failed, with
+    attempts left, and meeting `wanted` (conditions of the caller's own) are taken, so two
+    senders racing for the same rows each get a disjoint share."""
+    claimed: list[int] = []
+    for chunk in _chunks(ids):
+        stmt = (
+            update(table)
+            .where(
+                table.c.id.in_(chunk),
+                table.c.state.in_(UNSENT),
+                table.c.attempts < MAX_ATTEMPTS,
+                *wanted,
+            )
+            .values(state=DeliveryState.SENDING, attempts=table.c.attempts + 1, updated_at=now)
+            .returning(table.c.id)
+        )
+        claimed.extend(int(i) for i in conn.execute(stmt).scalars())
+    return claimed
+
+
+def mark_sent(conn: Connection, table: Table, ids: Sequence[int], now: datetime) -> None:
+    # Only rows this sender claimed (`sending`) are recorded: never another sender's result.
+    for chunk in _chunks(ids):
+        conn.execute(
+            update(table)
+            .where(table.c.id.in_(chunk), table.c.state == DeliveryState.SENDING)
+            .values(state=DeliveryState.SENT, sent_at=now, updated_at=now, last_error=None)
+        )
+
+
+def mark_failed(
+    conn: Connection, table: Table, failures: Sequence[tuple[int, str]], now: datetime
+) -> None:
+    """Record each row's reason and when it may be retried (see `BACKOFF`)."""
+    attempts = table.c.attempts
+    retry_at = case(
+        *((attempts <= n, now + wait) for n, wait in enumerate(BACKOFF[:-1], start=1)),
+        else_=now + BACKOFF[-1],
+    )
+    for row_id, reason in failures:
+        conn.execute(
+            update(table)
+            .where(table.c.id == row_id, table.c.state == DeliveryState.SENDING)
+            .values(
+                state=DeliveryState.FAILED,
+                last_error=reason[:2000],
+                updated_at=now,
+                next_attempt_at=retry_at,
+            )
+        )
+
+
+def release(conn: Connection, table: Table, now: datetime, *which: Any) -> int:
+    """Make rows (of `which`) left `sending` by a sender that died sendable again, due at
+    once; on the coordinator's word that no other sender is running. Returns how many."""
+    stmt = (
+        update(table)
+        .where(*which, table.c.state == DeliveryState.SENDING)
+        .values(
+            state=DeliveryState.FAILED,
+            last_error=UNCONFIRMED,
+            updated_at=now,
+            next_attempt_at=None,
+        )
+        .returning(table.c.id)
+    )
+    return len(conn.execute(stmt).all())
+
+
+def due(table: Table, now: datetime, planned_before: datetime | None = None) -> ColumnElement[bool]:
+    """Rows to send now: attempts left, and planned (before `planned_before` if given: a row
+    its own sender is about to take is not due yet), or failed and past their backoff."""
+    row = table.c
+    pending = row.state == DeliveryState.PENDING
+    if planned_before is not None:
+        pending = pending & (row.created_at <= planned_before)
+    failed = (row.state == DeliveryState.FAILED) & (
+        row.next_attempt_at.is_(None) | (row.next_attempt_at <= now)
+    )
+    return (row.attempts < MAX_ATTEMPTS) & (pending | failed)
