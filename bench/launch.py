@@ -87,18 +87,18 @@ def plan_campaign(path: Path, launched: datetime) -> Any:
     """A campaign file launched without notices sent: validated, registered and fanned out in
     batches, as the launch flow's tasks do; returns the registered campaign. The other
     benchmarks set up their campaigns with it."""
-    from config.campaign_file import load_campaign_file
+    from config.campaign.loader import load_campaign_file
     from tasks.assignment import department_batches, fan_out, register_campaign
 
     loaded = load_campaign_file(path)
-    registered = register_campaign(loaded, launched)
+    registered = register_campaign.fn(loaded, launched)
     for number, batch in enumerate(department_batches(loaded, 500)):
-        fan_out(registered.campaign_id, batch, registered.due_at, launched, number)
+        fan_out.fn(registered.campaign_id, batch, registered.due_at, launched, number)
     return registered
 
 
 def phase_plan(campaign: Path, url: str) -> dict[str, Any]:
-    from config.campaign_file import load_campaign_file
+    from config.campaign.loader import load_campaign_file
     from config.clock import now
     from config.settings import get_settings
     from tasks.assignment import department_batches, fan_out, register_campaign
@@ -107,9 +107,9 @@ def phase_plan(campaign: Path, url: str) -> dict[str, Any]:
     start, cpu = time.perf_counter(), time.process_time()
     loaded = load_campaign_file(campaign)
     parsed = time.perf_counter()
-    registered = register_campaign(loaded, now())
+    registered = register_campaign.fn(loaded, now())
     for number, batch in enumerate(department_batches(loaded, get_settings().batch_size)):
-        fan_out(registered.campaign_id, batch, registered.due_at, now(), number)
+        fan_out.fn(registered.campaign_id, batch, registered.due_at, now(), number)
     done = time.perf_counter()
     return {
         "load_s": parsed - start,
@@ -124,10 +124,12 @@ def phase_plan(campaign: Path, url: str) -> dict[str, Any]:
 def _bulk_rows(n: int) -> list[tuple[Any, list[dict[str, Any]]]]:
     """The rows a launch of `n` departments writes, table by table, without checks, upserts
     or tokens derived."""
+    from config.campaign.schema import CampaignSettings
     from config.clock import now
     from models import queries as q
 
     at = now()
+    settings = CampaignSettings(slug="bench", title="基准测试活动", due=at.date())
     campaign = {
         "id": 1,
         "slug": "bench",
@@ -138,7 +140,7 @@ def _bulk_rows(n: int) -> list[tuple[Any, list[dict[str, Any]]]]:
         "updated_at": at,
         "status": "open",
         "source_path": "bench.yaml",
-        "spec": {},
+        "spec": settings,
     }
     departments = [
         {
@@ -238,13 +240,13 @@ def phase_copy(n: int, url: str) -> dict[str, Any]:
 
 
 def phase_naive_tasks(campaign: Path, url: str, sample: int) -> dict[str, Any]:
-    """One Prefect task run per department (fan_out_task with a batch of one) in a flow, on
+    """One Prefect task run per department (fan_out with a batch of one) in a flow, on
     the first `sample` departments of the file; the Prefect server's start is not counted."""
     from prefect import flow
 
-    from config.campaign_file import load_campaign_file
+    from config.campaign.loader import load_campaign_file
     from config.clock import now
-    from tasks.assignment import department_batches, fan_out_task, register_campaign
+    from tasks.assignment import department_batches, fan_out, register_campaign
 
     _fresh_database(url)
     loaded = load_campaign_file(campaign)
@@ -254,10 +256,10 @@ def phase_naive_tasks(campaign: Path, url: str, sample: int) -> dict[str, Any]:
     def naive(registered_id: int, due_at: Any) -> float:
         start = time.perf_counter()
         for number, batch in enumerate(departments):
-            fan_out_task(registered_id, batch, due_at, now(), number)
+            fan_out(registered_id, batch, due_at, now(), number)
         return time.perf_counter() - start
 
-    registered = register_campaign(loaded, now())
+    registered = register_campaign.fn(loaded, now())
     elapsed = naive(registered.campaign_id, registered.due_at)
     return {"sample": len(departments), "total_s": elapsed}
 

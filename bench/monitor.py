@@ -84,11 +84,11 @@ def main() -> None:
         DEFAULT_LADDER[0], registered_due, "Asia/Shanghai", OfficeHours(), WorkCalendar()
     )
     start = time.perf_counter()
-    plans = plan_reminders(now)
+    plans = plan_reminders.fn(now)
     decided = time.perf_counter() - start
     planned = sum(p.planned for p in plans)
     start = time.perf_counter()
-    again = sum(p.planned for p in plan_reminders(now))
+    again = sum(p.planned for p in plan_reminders.fn(now))
     repeat = time.perf_counter() - start
     database = url.split("://", 1)[0].split("+")[0]
     print(
@@ -106,7 +106,7 @@ def main() -> None:
         smtpd = start_smtp_sink(port)
         try:
             start = time.perf_counter()
-            sent = sum(send_batch.fn(ids, now).sent for ids in sendable_now(plans, now, 500))
+            sent = sum(send_batch.fn(ids, now).sent for ids in sendable_now.fn(plans, now, 500))
             elapsed = time.perf_counter() - start
         finally:
             smtpd.terminate()

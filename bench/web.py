@@ -247,19 +247,19 @@ def seed(work: Path, url: str, n: int) -> Seeded:
                 )
                 assert made is not None
 
-    plan_reminders(rungs[0])  # reminder, 3 working days before the deadline
+    plan_reminders.fn(rungs[0])  # reminder, 3 working days before the deadline
     deliver(rungs[0] + timedelta(minutes=20), 0.01)
     submit_all(on_time, rungs[0] + timedelta(days=1))
     at = rungs[0] + timedelta(days=2)
     # More time for one unit in a hundred, through the dashboard's action.
     coordinator.play(Step(at, "extend", codes[a], until=date(2026, 10, 30)) for a in extended)
     deliver(at + timedelta(minutes=5), 0.0)
-    plan_reminders(rungs[1])  # urgent, the deadline day
+    plan_reminders.fn(rungs[1])  # urgent, the deadline day
     deliver(rungs[1] + timedelta(minutes=20), 0.01)
-    plan_reminders(rungs[2])  # overdue, to the unit and the coordinator
+    plan_reminders.fn(rungs[2])  # overdue, to the unit and the coordinator
     deliver(rungs[2] + timedelta(minutes=20), 0.01)
     submit_all(late, rungs[2] + timedelta(hours=3))
-    plan_reminders(rungs[3])  # escalation (no head or leaders: the coordinator)
+    plan_reminders.fn(rungs[3])  # escalation (no head or leaders: the coordinator)
     deliver(rungs[3] + timedelta(minutes=20), 0.01)
     at = rungs[3] + timedelta(days=2)
     submitted = on_time + late

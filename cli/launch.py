@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from cli.exits import EXIT_FAILED_SENDS, EXIT_OK
 from cli.text import db_label, pad
-from config.campaign_file import load_campaign_file
-from config.channels import redact
+from config.campaign.channels import redact
+from config.campaign.loader import load_campaign_file
 from config.clock import format_local, local
 from config.clock import now as clock_now
 from config.settings import get_settings
@@ -35,9 +35,9 @@ def add_to(commands: Commands, clock: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tasks.assignment import check_deadline
 
-    # Validate before Prefect starts (seconds): a typo is reported at once and nothing runs.
-    # The flow validates again because it also runs from a deployment, without this command.
-    loaded = load_campaign_file(args.file)
+    # Validate before Prefect starts: a typo is reported at once and nothing runs. Kept for
+    # the flow, which then does not validate the same bytes again.
+    loaded = load_campaign_file(args.file, keep=True)
     check_deadline(loaded, clock_now())
     from flows.launch import launch_flow
 

@@ -79,7 +79,7 @@ def refusal(exc: Exception) -> str | None:
     from sqlalchemy.exc import DBAPIError
 
     from config.calendars import CalendarFileError
-    from config.campaign_file import CampaignFileError
+    from config.campaign.loader import CampaignFileError
     from models.migrations import SchemaError
 
     def database() -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from cli.exits import EXIT_FAILED_SENDS, EXIT_OK
 from cli.report import print_report
-from config.channels import redact
+from config.campaign.channels import redact
 
 if TYPE_CHECKING:
     from cli.exits import Commands

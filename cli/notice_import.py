@@ -15,7 +15,7 @@ from config.clock import now as clock_now
 
 if TYPE_CHECKING:
     from cli.exits import Commands
-    from config.notice.extract import Draft
+    from config.notice.model import Draft
 
 DRAFT_SUFFIXES = (".yaml", ".yml")
 

@@ -13,10 +13,10 @@ from models.kinds import NOTICE
 from models.tables import DeliveryState
 from tasks.assignment import (
     department_batches,
-    fan_out_task,
-    load_campaign_task,
-    notice_states_task,
-    register_campaign_task,
+    fan_out,
+    load_campaign,
+    notice_states,
+    register_campaign,
 )
 from tasks.messages.plan import release_unconfirmed, sendable_batches
 from tasks.messages.send import SendReport, send_batch
@@ -44,22 +44,20 @@ def launch_flow(
 ) -> LaunchSummary:
     """Safe to run again: only what has not been sent is sent."""
     settings = get_settings()
-    loaded = load_campaign_task(path)
-    registered = register_campaign_task(loaded, clock_now(now))
+    loaded = load_campaign(path)
+    registered = register_campaign(loaded, clock_now(now))
     released = 0
     if resend_unconfirmed:
         released = release_unconfirmed(clock_now(now), registered.campaign_id, NOTICE)
     created = planned = 0
     for number, batch in enumerate(department_batches(loaded, settings.batch_size)):
-        result = fan_out_task(
-            registered.campaign_id, batch, registered.due_at, clock_now(now), number
-        )
+        result = fan_out(registered.campaign_id, batch, registered.due_at, clock_now(now), number)
         created += result.assignments_created
         planned += result.messages_planned
     delivery = SendReport()
     for ids in sendable_batches(registered.campaign_id, NOTICE, settings.batch_size):
         delivery.merge(send_batch(ids, now))
-    states = notice_states_task(registered.campaign_id)
+    states = notice_states(registered.campaign_id)
     campaign = loaded.campaign
     return LaunchSummary(
         slug=campaign.slug,

@@ -14,10 +14,10 @@ from tasks.messages.plan import release_unconfirmed
 from tasks.messages.send import SendReport, send_batch
 from tasks.monitor import (
     CampaignPlan,
-    plan_reminders_task,
-    sendable_now_task,
+    plan_reminders,
+    sendable_now,
 )
-from tasks.overdue import OverdueTable, publish_overdue_task
+from tasks.overdue import OverdueTable, publish_overdue
 from tasks.report.delivery import ReportSent, retry_reports
 from tasks.report.schedule import reports_due
 
@@ -39,11 +39,11 @@ def monitor_flow(now: datetime | None = None, resend_unconfirmed: bool = False) 
     the ledger before it is sent."""
     at = clock_now(now)
     released = release_unconfirmed(at) if resend_unconfirmed else 0
-    plans = plan_reminders_task(at)
+    plans = plan_reminders(at)
     delivery = SendReport()
-    for ids in sendable_now_task(plans, at, get_settings().batch_size):
+    for ids in sendable_now(plans, at, get_settings().batch_size):
         delivery.merge(send_batch(ids, now))
-    overdue = publish_overdue_task(at)
+    overdue = publish_overdue(at)
     retries = retry_reports(at)
     # The final report makes itself once every unit is accepted or its time has come. One
     # campaign's failure (a file that cannot be written) must not stop the others' reports,

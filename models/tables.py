@@ -6,12 +6,33 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from config.campaign.schema import CampaignSettings
 
 
 def _utc_column(nullable: bool = False, index: bool = False) -> Any:
     return Field(sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+
+
+class SpecColumn(TypeDecorator[CampaignSettings]):
+    """A campaign's settings as JSON: written from the model validated at launch, read back as
+    the same model (`CampaignSettings.stored`: typed, not judged again). Every query that
+    selects the column gets the model."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: CampaignSettings | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        # A `Campaign` is a `CampaignSettings` too: its departments are never stored here.
+        return value.model_dump(mode="json", include=set(CampaignSettings.model_fields))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> CampaignSettings | None:
+        return None if value is None else CampaignSettings.stored(value)
 
 
 class AssignmentStatus(StrEnum):
@@ -49,7 +70,7 @@ class Campaign(SQLModel, table=True):
     source_path: str
     # The validated campaign file, so later messages (reminders, reports) render from the same
     # facts the notice was sent with.
-    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    spec: CampaignSettings = Field(sa_column=Column(SpecColumn, nullable=False))
 
 
 class Department(SQLModel, table=True):

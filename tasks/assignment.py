@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from config.calendars import WorkCalendar
-from config.campaign import Campaign
-from config.campaign_file import CampaignFile, check_due_after, load_campaign_file
-from config.clock import end_of_day, to_utc
+from config.campaign.deadlines import check_due_after, due_instant
+from config.campaign.loader import CampaignFile, load_campaign_file
 from models import queries as q
 from models.db import get_engine
 from models.kinds import NOTICE
@@ -34,26 +31,6 @@ class BatchResult:
     messages_planned: int
 
 
-def due_instant(campaign: Campaign, calendar: WorkCalendar | None = None) -> datetime:
-    """The campaign's deadline as an instant (see `deadline_at`)."""
-    return deadline_at(campaign.due, campaign.timezone, calendar)
-
-
-def deadline_at(
-    due: date | datetime, timezone: str, calendar: WorkCalendar | None = None
-) -> datetime:
-    """A date means the end of that day in `timezone`; a time without an offset is read in
-    that timezone too. A deadline on a holiday or a weekend moves to the next working day,
-    as an office's deadline does (a 10-3 deadline falls after National Day). The same rule
-    for a campaign's deadline and for one unit's extension."""
-    calendar = calendar or WorkCalendar()
-    if isinstance(due, datetime):
-        moment = pendulum.instance(due, tz=timezone)
-        day = calendar.on_or_after(moment.date())
-        return to_utc(moment.add(days=(day - moment.date()).days))
-    return end_of_day(calendar.on_or_after(due), timezone)
-
-
 def check_deadline(loaded: CampaignFile, now: datetime) -> None:
     """The deadline check of `register_campaign`, read-only, for a command to run before it
     starts a flow."""
@@ -64,6 +41,14 @@ def check_deadline(loaded: CampaignFile, now: datetime) -> None:
     )
 
 
+@task(name="load-campaign-file", cache_policy=NO_CACHE)
+def load_campaign(path: str) -> CampaignFile:
+    """The campaign file validated; or, when `duban launch` validated these very bytes a
+    moment ago in this process, what it validated (see `load_campaign_file`)."""
+    return load_campaign_file(path)
+
+
+@task(name="register-campaign", cache_policy=NO_CACHE)
 def register_campaign(loaded: CampaignFile, now: datetime) -> Registered:
     """Create the campaign, or refresh it from the file; checks the deadline before writing."""
     campaign = loaded.campaign
@@ -75,7 +60,7 @@ def register_campaign(loaded: CampaignFile, now: datetime) -> Registered:
         "due_at": due_at,
         "updated_at": now,
         "source_path": str(loaded.path),
-        "spec": campaign.model_dump(mode="json", exclude={"departments"}),
+        "spec": campaign.settings(),
     }
     with engine.begin() as conn:
         existing = q.campaign_by_slug(conn, campaign.slug)
@@ -98,6 +83,7 @@ def register_campaign(loaded: CampaignFile, now: datetime) -> Registered:
     return Registered(campaign_id, due_at, False, absent)
 
 
+@task(name="fan-out-assignments", cache_policy=NO_CACHE)
 def fan_out(
     campaign_id: int,
     departments: list[dict[str, Any]],
@@ -175,12 +161,7 @@ def department_batches(loaded: CampaignFile, size: int) -> list[list[dict[str, A
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
+@task(name="count-notices", cache_policy=NO_CACHE)
 def notice_states(campaign_id: int) -> dict[str, int]:
     with get_engine().connect() as conn:
         return q.count_by_state(conn, campaign_id, NOTICE)
-
-
-load_campaign_task = task(name="load-campaign-file", cache_policy=NO_CACHE)(load_campaign_file)
-notice_states_task = task(name="count-notices", cache_policy=NO_CACHE)(notice_states)
-register_campaign_task = task(name="register-campaign", cache_policy=NO_CACHE)(register_campaign)
-fan_out_task = task(name="fan-out-assignments", cache_policy=NO_CACHE)(fan_out)

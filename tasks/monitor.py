@@ -15,8 +15,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from config.calendars import WorkCalendar
-from config.channels import resolve_tags
-from config.ladder import OfficeHours, Rung, hold, rung_time
+from config.campaign.schema import CampaignSettings
+from config.ladder import Rung, hold, rung_time
 from models import queries as q
 from models.db import get_engine
 from models.kinds import rung_kind
@@ -32,33 +32,19 @@ class CampaignPlan:
     by_rung: dict[str, int] = field(default_factory=dict)  # assignments at each rung now
 
 
-def ladder_of(spec: dict[str, Any]) -> tuple[list[Rung], OfficeHours]:
-    return [Rung(**r) for r in spec["escalation"]], OfficeHours(**spec["office_hours"])
-
-
 def current_rung(
-    spec: dict[str, Any], due_at: datetime, now: datetime, calendar: WorkCalendar
+    spec: CampaignSettings, due_at: datetime, now: datetime, calendar: WorkCalendar
 ) -> Rung | None:
     """The latest rung whose time has come for an assignment due at `due_at`."""
-    ladder, hours = ladder_of(spec)
     timed = sorted(
         (
-            (rung_time(r, due_at, spec["timezone"], hours, calendar), i, r)
-            for i, r in enumerate(ladder)
+            (rung_time(r, due_at, spec.timezone, spec.office_hours, calendar), i, r)
+            for i, r in enumerate(spec.escalation)
         ),
         key=lambda t: (t[0], t[1]),
     )
     due = [r for moment, _, r in timed if moment <= now]
     return due[-1] if due else None
-
-
-def contacts_of(spec: dict[str, Any]) -> dict[str, list[str]]:
-    """The coordinator's and the leadership group's addresses, resolved once per campaign."""
-    channels = spec.get("channels") or {}
-    return {
-        key: resolve_tags(spec[key]["notify"], channels) if spec.get(key) else []
-        for key in ("coordinator", "leaders")
-    }
 
 
 def recipients(
@@ -76,6 +62,7 @@ def recipients(
     return list(dict.fromkeys(out))
 
 
+@task(name="plan-reminders", cache_policy=NO_CACHE)
 def plan_reminders(now: datetime) -> list[CampaignPlan]:
     """One pass of decisions over every open campaign, recorded in the ledger."""
     calendar = WorkCalendar()
@@ -84,15 +71,14 @@ def plan_reminders(now: datetime) -> list[CampaignPlan]:
     with engine.connect() as conn:
         campaigns = q.open_campaigns(conn)
     for campaign in campaigns:
-        spec = campaign["spec"]
-        _, hours = ladder_of(spec)
+        spec: CampaignSettings = campaign["spec"]
         plan = CampaignPlan(campaign["id"], campaign["slug"], False)
         plans.append(plan)
         # Outside office hours nothing is decided: what falls due waits until they open.
-        if hold(now, spec["timezone"], hours, calendar) != now:
+        if hold(now, spec.timezone, spec.office_hours, calendar) != now:
             continue
         plan.in_office_hours = True
-        contacts = contacts_of(spec)
+        contacts = spec.contacts()  # resolved once per campaign
         with engine.begin() as conn:
             current: dict[datetime, str] = {}
             rows: list[dict[str, Any]] = []
@@ -113,6 +99,7 @@ def plan_reminders(now: datetime) -> list[CampaignPlan]:
     return plans
 
 
+@task(name="due-messages", cache_policy=NO_CACHE)
 def sendable_now(plans: list[CampaignPlan], now: datetime, size: int) -> list[list[int]]:
     """Batches of ledger ids to send: planned, or failed and past their backoff."""
     ids: list[int] = []
@@ -121,7 +108,3 @@ def sendable_now(plans: list[CampaignPlan], now: datetime, size: int) -> list[li
             if plan.in_office_hours:
                 ids.extend(q.due_for_sending(conn, plan.campaign_id, now))
     return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
-plan_reminders_task = task(name="plan-reminders", cache_policy=NO_CACHE)(plan_reminders)
-sendable_now_task = task(name="due-messages", cache_policy=NO_CACHE)(sendable_now)

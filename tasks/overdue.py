@@ -76,11 +76,9 @@ def overdue_tables(now: datetime) -> list[OverdueTable]:
     return tables
 
 
+@task(name="publish-overdue-list", cache_policy=NO_CACHE)
 def publish_overdue(now: datetime) -> list[OverdueTable]:
     tables = overdue_tables(now)
     for table in tables:
         create_table_artifact(table.rows, key=table.key, description=table.description)
     return tables
-
-
-publish_overdue_task = task(name="publish-overdue-list", cache_policy=NO_CACHE)(publish_overdue)

@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from config.channels import channel_problem, resolve_tags
+from config.campaign.channels import channel_problem
+from config.campaign.deadlines import deadline_at
+from config.campaign.schema import CampaignSettings
 from models import queries as q
 from models.db import get_engine
 from models.kinds import EXTENDED, REASSIGNED, RESENT, RETURNED, action_kind, deadline_key
 from models.tables import AssignmentStatus
-from tasks.assignment import deadline_at
 from tasks.messages.send import SendReport, send_batch
 from tasks.messages.tokens import new_link, secret_key
 
@@ -91,12 +92,12 @@ def resend_notice(unit: dict[str, Any], form_key: str, now: datetime) -> list[in
         return _plan(conn, unit, action_kind(RESENT, form_key), now)
 
 
-def parse_contacts(text: str, spec: dict[str, Any]) -> list[str]:
+def parse_contacts(text: str, spec: CampaignSettings) -> list[str]:
     """One address per line (or comma-separated), checked like a campaign file's `notify`."""
     entries = [e.strip() for line in text.splitlines() for e in line.split(",") if e.strip()]
     if not entries:
         raise ActionRefused("请至少填写一个接收地址（电子邮箱、Apprise 地址或渠道名）。")
-    resolved = resolve_tags(entries, spec.get("channels") or {})
+    resolved = spec.resolve(entries)
     for entry in resolved:
         problem = channel_problem(entry)
         if problem:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from config.channels import redact
+from config.campaign.channels import redact
 from config.clock import format_local, format_remaining, local
 from config.clock import now as clock_now
 from models import queries as q

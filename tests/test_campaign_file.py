@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config.campaign_file import CampaignFileError, load_campaign_file
+from config.campaign.loader import CampaignFileError, load_campaign_file, parse_campaign
 from config.clock import parse_instant
 from flows.launch import launch_flow
 from tests.campaigns import DATIAN, EXAMPLES, LAUNCH_DAY, snapshot
@@ -118,9 +118,30 @@ def test_the_shipped_examples_are_valid() -> None:
     assert len(national.channels["provincial-offices"]) == 2
 
 
-def test_values_are_read_as_written() -> None:
-    from config.campaign_file import parse_campaign
+def test_the_command_validates_once_and_the_flow_takes_its_result(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    checked = load_campaign_file(path, keep=True)  # what `duban launch` does before Prefect
+    assert load_campaign_file(str(path)) is checked  # the flow's read: the same bytes
+    assert load_campaign_file(path) is not checked  # kept for one read only
+    load_campaign_file(path, keep=True)
+    path.write_text(GOOD.replace("code: b", "code: a"), encoding="utf-8")
+    with pytest.raises(CampaignFileError, match="duplicate department code"):
+        load_campaign_file(path)  # edited since: validated afresh
 
+
+def test_the_stored_settings_read_back_as_the_same_model() -> None:
+    from config.campaign.schema import CampaignSettings
+
+    text = GOOD.replace("due: 2021-09-30", "due: 2021-09-30\nreport: {at: 2021-10-08}")
+    settings = parse_campaign(text).campaign.settings()
+    assert not hasattr(settings, "departments")
+    stored = settings.model_dump(mode="json")
+    assert stored["report"] == {"at": "2021-10-08", "days": 3}  # defaults written out
+    assert CampaignSettings.stored(stored) == settings
+
+
+def test_values_are_read_as_written() -> None:
     text = GOOD.replace("code: a", "code: 010").replace("code: b", "code: yes")
     text = text.replace("due: 2021-09-30", "due: 2021-09-30T00:00")
     campaign = parse_campaign(text).campaign

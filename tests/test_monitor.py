@@ -41,8 +41,8 @@ def relay(smtp: SmtpReceiver, monkeypatch: pytest.MonkeyPatch) -> SmtpReceiver:
 def run_pass(at: str) -> int:
     """One monitor pass at local time `at`, through the functions the flow's tasks wrap."""
     now = parse_instant(at, TZ)
-    plans = plan_reminders(now)
-    return sum(send_batch.fn(ids, now).sent for ids in sendable_now(plans, now, 500))
+    plans = plan_reminders.fn(now)
+    return sum(send_batch.fn(ids, now).sent for ids in sendable_now.fn(plans, now, 500))
 
 
 def submit_as(smtp: SmtpReceiver, address: str, at: str) -> None:
@@ -360,9 +360,9 @@ def test_a_unit_that_submits_after_planning_is_not_reminded(relay: SmtpReceiver)
     )
     launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))
     now = parse_instant("2021-09-27T09:00", TZ)
-    plans = plan_reminders(now)
+    plans = plan_reminders.fn(now)
     submit_as(relay, "a@county.test", "2021-09-27T09:00:10")  # between decision and send
-    sent = sum(send_batch.fn(ids, now).sent for ids in sendable_now(plans, now, 500))
+    sent = sum(send_batch.fn(ids, now).sent for ids in sendable_now.fn(plans, now, 500))
     assert sent == 1 and list(received(relay)) == ["b@county.test"]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from config.campaign_file import load_campaign_file, parse_campaign
+from config.campaign.loader import load_campaign_file, parse_campaign
 from config.notice.dates import find_dates
 from config.notice.draft import render
 from config.notice.extract import extract

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.campaign_file import parse_campaign
+from config.campaign.loader import parse_campaign
 from config.notice.dates import find_dates
 from config.notice.draft import render
 from config.notice.extract import extract

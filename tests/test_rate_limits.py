@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from config.campaign_file import CampaignFileError, load_campaign_file
+from config.campaign.loader import CampaignFileError, load_campaign_file
 from tasks.messages.rate_limits import cap_of
 from tests.campaigns import LAUNCH_DAY, dept, write_campaign
 from tests.receivers import HttpReceiver
@@ -57,13 +57,13 @@ def test_two_launches_at_once_keep_to_a_shared_bots_cap(tmp_path: Path, http: Ht
 
 
 def test_caps_by_channel_kind_with_defaults_for_chat_bots() -> None:
-    spec = {"rate_limits": {"json": 30, "email": 600}}
+    spec = {"json": 30, "email": 600}  # the campaign's rate_limits
     assert cap_of("dingtalk://token/", spec) == 20  # DingTalk bots take about 20 a minute
     assert cap_of("wecombot://key", spec) == 20
     assert cap_of("json://hooks.example.cn/x", spec) == 30
     assert cap_of("office@county.gov.cn", spec) == 600  # the relay's cap
     assert cap_of("mailto://relay/x", {}) is None
-    assert cap_of("dingtalk://token/", {"rate_limits": {"dingtalk": 10}}) == 10
+    assert cap_of("dingtalk://token/", {"dingtalk": 10}) == 10
     # Secure and plain schemes of one service are one kind.
     assert cap_of("jsons://hooks.example.cn/x", spec) == 30
 

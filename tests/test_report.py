@@ -57,7 +57,7 @@ def send_in(code: str, summary: str, when: str, picture: bool = False) -> None:
 
 def monitor(when: str) -> None:
     now = at(when)
-    for ids in sendable_now(plan_reminders(now), now, 500):
+    for ids in sendable_now.fn(plan_reminders.fn(now), now, 500):
         send_batch.fn(ids, now)
 
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from docx import Document
 
-from config.campaign_file import CampaignFileError, load_campaign_file
+from config.campaign.loader import CampaignFileError, load_campaign_file
 from config.clock import parse_instant
 from config.settings import get_settings
 from flows.launch import launch_flow

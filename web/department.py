@@ -142,7 +142,7 @@ def _page(
         "latest": latest,
         "now": now,
         "overdue": now > row["due_at"],
-        "deliverables": deliverables(row["spec"].get("requirements") or {}),
+        "deliverables": deliverables(row["spec"].requirements),
         "limits": policy.Limits.from_settings(),
         "accept": ",".join("." + ext for ext in sorted(policy.ALLOWED)),
         # A new key per page view: posting this form twice is one submission.

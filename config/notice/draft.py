@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
-from config.campaign_file import CampaignFileError, Problem, load_campaign_file
-from config.notice.extract import Draft, DraftUnit, Found
+from config.campaign.loader import CampaignFileError, load_campaign_file
+from config.campaign.yaml_lines import Problem
+from config.notice.model import Draft, DraftUnit, Found
 from config.notice.text import NoticeText
 
 MARK = "# CHECK:"

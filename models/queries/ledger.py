@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from config.campaign.schema import CampaignSettings
 from config.clock import to_utc
 from models.kinds import is_rung_sql
 from models.queries import delivery
@@ -154,7 +155,7 @@ class Outgoing:
     salt: str | None
     token_hash: str | None
     slug: str
-    campaign_spec: dict[str, Any]
+    campaign_spec: CampaignSettings
     note: str | None = None
     acknowledged_at: datetime | None = None
 
@@ -166,7 +167,7 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
         .group_by(TOKEN.c.assignment_id)
         .subquery()
     )
-    specs: dict[int, tuple[str, dict[str, Any]]] = {}
+    specs: dict[int, tuple[str, CampaignSettings]] = {}
     out: list[Outgoing] = []
     for chunk in _chunks(ids):
         query = (

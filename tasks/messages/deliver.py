@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.channels import email_address, relay_url
+from config.campaign.channels import email_address, relay_url
 from config.settings import get_settings
 from tasks.messages import tls
 from tasks.messages.outbox import FileToSend, write_eml

@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from config.campaign.schema import CampaignSettings
 from models.kinds import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED, rung_name
 
 HEADINGS = {"reminder": "提醒", "urgent": "催办", "overdue": "督办", "escalation": "督办"}
 
 
-def wording_of(spec: dict[str, Any], kind: str) -> str:
+def wording_of(spec: CampaignSettings, kind: str) -> str:
     """The wording of the rung a ledger key names (`reminder` if the ladder lost it)."""
     name = rung_name(kind)
-    return next((r["wording"] for r in spec["escalation"] if r["name"] == name), "reminder")
+    return next((r.wording for r in spec.escalation if r.name == name), "reminder")
 
 
 def rung_heading(wording: str, recipient: str) -> str:
@@ -49,7 +48,7 @@ ACTION_LABELS = {
 }
 
 
-def message_label(kind: str, recipient: str, spec: dict[str, Any]) -> str:
+def message_label(kind: str, recipient: str, spec: CampaignSettings) -> str:
     """`提醒`, `督办函（单位负责人）`, `情况报告（领导小组）`… for a ledger row."""
     name = rung_name(kind)
     if name in ACTION_LABELS:

@@ -18,9 +18,8 @@ import hashlib
 import logging
 import threading
 import time
-from typing import Any
 
-from config.channels import channel_kind, email_address, known_kind
+from config.campaign.channels import channel_kind, email_address, known_kind
 from config.settings import get_settings
 
 log = logging.getLogger("duban.rate_limits")
@@ -34,10 +33,10 @@ class NoTurn(RuntimeError):
     """The channel's turn did not come in time; the message is left for the next run."""
 
 
-def cap_of(channel: str, spec: dict[str, Any]) -> int | None:
-    """Messages a minute allowed to `channel` by the campaign `spec`, or None (no cap)."""
+def cap_of(channel: str, rate_limits: dict[str, int]) -> int | None:
+    """Messages a minute allowed to `channel` by the campaign's `rate_limits`, or None."""
     caps = dict(DEFAULT_PER_MINUTE)
-    for key, value in (spec.get("rate_limits") or {}).items():
+    for key, value in rate_limits.items():
         caps[known_kind(key) or key] = value
     cap = caps.get(channel_kind(channel))
     return int(cap) if cap else None

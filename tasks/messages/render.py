@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from config.calendars import WorkCalendar
+from config.campaign.schema import CampaignSettings, Requirements
 from config.clock import days_overdue, format_local, local, month_day, written, written_span
 from models import queries as q
 from models.kinds import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED, rung_name
@@ -34,10 +34,11 @@ def text_template(name: str) -> Template:
     return env.get_template(name)
 
 
-def deliverables(requirements: dict[str, Any]) -> str:
+def deliverables(requirements: Requirements) -> str:
     """`活动总结（纸质版、电子版各一份）及反映活动内容的图片、视频`, from the requirements."""
-    summary = "活动总结（纸质版、电子版各一份）" if requirements.get("paper_copy") else "活动总结"
-    media = [m for m, k in (("图片", "pictures"), ("视频", "video")) if requirements.get(k)]
+    summary = "活动总结（纸质版、电子版各一份）" if requirements.paper_copy else "活动总结"
+    asked = (("图片", requirements.pictures), ("视频", requirements.video))
+    media = [m for m, given in asked if given]
     return summary + (f"及反映活动内容的{'、'.join(media)}" if media else "")
 
 
@@ -47,18 +48,17 @@ def format_deadline(due_at: datetime, timezone: str) -> str:
     return text.removesuffix("23:59") if text.endswith("）23:59") else text
 
 
-def period_text(spec: dict[str, Any]) -> str | None:
-    period = spec.get("period")
-    if not period:
+def period_text(spec: CampaignSettings) -> str | None:
+    if not spec.period:
         return None
-    return written_span(date.fromisoformat(period["start"]), date.fromisoformat(period["end"]))
+    return written_span(spec.period.start, spec.period.end)
 
 
-def _coordinator(spec: dict[str, Any]) -> str | None:
-    c = spec.get("coordinator")
+def _coordinator(spec: CampaignSettings) -> str | None:
+    c = spec.coordinator
     if not c:
         return None
-    return "，".join(x for x in (c.get("name"), c.get("person"), c.get("phone")) if x)
+    return "，".join(x for x in (c.name, c.person, c.phone) if x)
 
 
 def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -> Message:
@@ -69,7 +69,7 @@ def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -
         return render_notice(spec, item.department_name, item.duties, item.due_at, link, now)
     if name in (RETURNED, EXTENDED):
         return render_action(spec, name, item.department_name, item.due_at, link, now, item.note)
-    tz = spec["timezone"]
+    tz = spec.timezone
     deadline_day = local(item.due_at, tz).date()
     return render_reminder(
         spec,
@@ -87,7 +87,7 @@ def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -
 
 
 def render_notice(
-    spec: dict[str, Any],
+    spec: CampaignSettings,
     department: str,
     duties: list[str],
     due_at: datetime,
@@ -95,28 +95,28 @@ def render_notice(
     now: datetime,
 ) -> Message:
     """The launch notice: duties, deadline in local time with its weekday, requirements, link."""
-    tz = spec["timezone"]
+    tz = spec.timezone
     body = text_template("notice.txt.j2").render(
         department=department,
-        lead_office=spec.get("lead_office"),
-        title=spec["title"],
-        document_number=spec.get("document_number"),
-        theme=spec.get("theme"),
+        lead_office=spec.lead_office,
+        title=spec.title,
+        document_number=spec.document_number,
+        theme=spec.theme,
         period=period_text(spec),
         duties=duties,
-        common_duties=spec.get("common_duties") or [],
+        common_duties=spec.common_duties,
         deadline=format_deadline(due_at, tz),
-        deliverables=deliverables(spec.get("requirements") or {}),
-        note=(spec.get("requirements") or {}).get("note"),
+        deliverables=deliverables(spec.requirements),
+        note=spec.requirements.note,
         link=link,
         coordinator=_coordinator(spec),
         sent_on=written(local(now, tz)),
     )
-    return Message(title=f"【任务通知】{spec['title']}（{department}）", body=body)
+    return Message(title=f"【任务通知】{spec.title}（{department}）", body=body)
 
 
 def render_action(
-    spec: dict[str, Any],
+    spec: CampaignSettings,
     action: str,
     department: str,
     due_at: datetime,
@@ -126,25 +126,25 @@ def render_action(
 ) -> Message:
     """A message on a coordinator's action: a summary returned for revision with the
     comment, or a new deadline for the unit."""
-    tz = spec["timezone"]
+    tz = spec.timezone
     body = text_template("action.txt.j2").render(
         action=action,
         department=department,
-        title=spec["title"],
+        title=spec.title,
         note=note or "",
         deadline=format_deadline(due_at, tz),
-        deliverables=deliverables(spec.get("requirements") or {}),
+        deliverables=deliverables(spec.requirements),
         link=link,
         coordinator=_coordinator(spec),
-        office=spec.get("lead_office") or "我办",
+        office=spec.lead_office or "我办",
         sent_on=written(local(now, tz)),
     )
     heading = "退回修改" if action == "returned" else "延期通知"
-    return Message(title=f"【{heading}】{spec['title']}（{department}）", body=body)
+    return Message(title=f"【{heading}】{spec.title}（{department}）", body=body)
 
 
 def render_reminder(
-    spec: dict[str, Any],
+    spec: CampaignSettings,
     wording: str,
     recipient: str,
     department: str,
@@ -158,25 +158,25 @@ def render_reminder(
 ) -> Message:
     """A rung of the ladder: 提醒, 催办, 督办 or 督办函 to the department or its head, a copy of
     the overdue notice to the coordinator, a 情况报告 to the leadership group."""
-    tz = spec["timezone"]
-    leaders = (spec.get("leaders") or {}).get("name") or "领导小组"
+    tz = spec.timezone
+    leaders = spec.leaders.name if spec.leaders else "领导小组"
     body = text_template("reminder.txt.j2").render(
         recipient=recipient,
         wording=wording,
         department=department,
-        title=spec["title"],
-        office=spec.get("lead_office") or "我办",
+        title=spec.title,
+        office=spec.lead_office or "我办",
         leaders=leaders,
         deadline=format_deadline(due_at, tz),
         working_days_left=working_days_left,
         days_overdue=days_overdue,
         acknowledged=month_day(local(acknowledged_at, tz)) if acknowledged_at else None,
-        deliverables=deliverables(spec.get("requirements") or {}),
+        deliverables=deliverables(spec.requirements),
         link=link,
         contact=contact,
         coordinator=_coordinator(spec),
         sent_on=written(local(now, tz)),
     )
     return Message(
-        title=f"【{rung_heading(wording, recipient)}】{spec['title']}（{department}）", body=body
+        title=f"【{rung_heading(wording, recipient)}】{spec.title}（{department}）", body=body
     )

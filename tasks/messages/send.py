@@ -95,7 +95,7 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
                 if not q.still_unsent(conn, item.notification_id):
                     return None
             # The channel's turn before the claim: a message never sits `sending` in a queue.
-            wait_turn(item.channel, cap_of(item.channel, item.campaign_spec))
+            wait_turn(item.channel, cap_of(item.channel, item.campaign_spec.rate_limits))
             with engine.begin() as conn:
                 if not q.claim(conn, [item.notification_id], clock_now(now)):
                     return None  # another sender has it, it went out, or the unit delivered

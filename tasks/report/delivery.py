@@ -24,7 +24,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import DBAPIError
 
-from config.channels import redact
+from config.campaign.channels import redact
+from config.campaign.schema import CampaignSettings
 from config.clock import format_local
 from config.settings import get_settings
 from models import queries as q
@@ -34,7 +35,6 @@ from tasks.messages.deliver import Delivery, deliver, takes_attachments
 from tasks.messages.outbox import FileToSend
 from tasks.messages.rate_limits import NoTurn, cap_of, wait_turn
 from tasks.messages.render import Message, text_template
-from tasks.monitor import contacts_of
 from tasks.report.facts import Report
 
 # Characters Windows and mail clients refuse in a file name.
@@ -61,15 +61,15 @@ def digest_of(report: Report) -> str:
     """What the report says: every fact it prints, not the moment it was written."""
     facts = dataclasses.asdict(report)
     facts.pop("generated_at")
-    facts["spec"] = {k: report.spec.get(k) for k in PRINTED}
+    facts["spec"] = report.spec.model_dump(mode="json", include=set(PRINTED))
     facts["spec"]["office"] = _office(report.spec)
     text = json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _office(spec: dict[str, Any]) -> str:
+def _office(spec: CampaignSettings) -> str:
     """Who the report is addressed to: the coordinator's office, else the lead office."""
-    return str((spec.get("coordinator") or {}).get("name") or spec.get("lead_office") or "")
+    return (spec.coordinator.name if spec.coordinator else None) or spec.lead_office or ""
 
 
 def document_name(report: Report) -> str:
@@ -117,7 +117,7 @@ def record_report(report: Report, files: list[Path], now: datetime) -> int:
     """The report's row and one planned delivery per coordinator channel."""
     document = files[0]
     message = report_message(report, document.parent)
-    channels = contacts_of(report.spec)["coordinator"]
+    channels = report.spec.contacts()["coordinator"]
     digest = digest_of(report)
     kept = _kept_copy(report, document, digest)
     with get_engine().begin() as conn:
@@ -175,7 +175,7 @@ def _deliver_one(
     channel = redact(row["channel"])
     try:
         # The channel's turn first: a delivery never sits `sending` while it queues.
-        wait_turn(row["channel"], cap_of(row["channel"], made["spec"]))
+        wait_turn(row["channel"], cap_of(row["channel"], made["spec"].rate_limits))
         with engine.begin() as conn:
             if not q.claim_report_delivery(conn, row["id"], now):
                 return  # another run has it

@@ -48,7 +48,7 @@ def write_docx(report: Report, out_dir: Path) -> Path:
     _run(title, f"{clean(report.title)}总结报告", TITLE_FONT, 22)
     meta = doc.add_paragraph()
     meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    office = clean(report.spec.get("lead_office"))
+    office = clean(report.spec.lead_office)
     meta.add_run(f"{office}　{format_local(report.generated_at, tz)}".strip())
     if not report.final:
         mark = doc.add_paragraph()
@@ -60,8 +60,8 @@ def write_docx(report: Report, out_dir: Path) -> Path:
             14,
         )
         run.font.color.rgb = RGBColor(0xB4, 0x23, 0x2A)
-    if report.spec.get("theme"):
-        doc.add_paragraph(f"活动主题：{clean(report.spec['theme'])}")
+    if report.spec.theme:
+        doc.add_paragraph(f"活动主题：{clean(report.spec.theme)}")
     period = period_text(report.spec)
     if period:
         doc.add_paragraph(f"活动时间：{period}")

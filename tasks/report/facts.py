@@ -12,6 +12,7 @@ from typing import Any, Literal
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from config.campaign.schema import CampaignSettings
 from config.clock import days_overdue, local
 from config.clock import now as clock_now
 from models import queries as q
@@ -55,7 +56,7 @@ class Report:
     slug: str
     title: str
     timezone: str
-    spec: dict[str, Any]
+    spec: CampaignSettings
     due_at: datetime
     generated_at: datetime
     which: Which

@@ -4,28 +4,21 @@ time (default: three working days after the deadline's day, when office hours op
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from config.calendars import WorkCalendar
-from config.campaign import ReportSchedule
+from config.campaign.schema import CampaignSettings
 from config.clock import local, to_utc
-from config.ladder import OfficeHours
 from models import queries as q
 from models.db import get_engine
 
 
-def report_time(spec: dict[str, Any], due_at: datetime, calendar: WorkCalendar) -> datetime:
+def report_time(spec: CampaignSettings, due_at: datetime, calendar: WorkCalendar) -> datetime:
     """Never before the deadline: a report day on the deadline's day waits for it to pass."""
-    tz = spec["timezone"]
-    hours = OfficeHours(**spec["office_hours"])
-    stored = dict(spec.get("report") or {})  # as validated at launch, defaults written out
-    if stored.get("at") is not None:
-        stored.pop("days", None)
-    schedule = ReportSchedule.model_validate(stored)
+    tz, hours, schedule = spec.timezone, spec.office_hours, spec.report
     at = schedule.at
     if isinstance(at, datetime):  # a moment; without an offset, in the campaign's timezone
         return max(to_utc(pendulum.instance(at, tz=tz)), due_at)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.background import BackgroundTask
 
-from config.channels import redact
+from config.campaign.channels import redact
 from config.clock import ClockError, parse_instant
 from config.clock import now as clock_now
 from models import queries as q

@@ -2,6 +2,11 @@
 
 Required keys (the public contract): `slug`, `title`, `due`, `departments` (each with `code`,
 `name`, `notify`). Everything else mirrors what a real notice carries.
+
+`CampaignSettings` is the campaign without its departments: what the database keeps (the
+campaign's `spec` column) and every later message reads. `Campaign` adds the departments.
+The rules that judge a file (known timezone, sendable channels, …) run when a file is read;
+a stored spec was judged at launch and is read back without them (`STORED`).
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 import pendulum
 from pydantic import (
@@ -23,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from config.channels import channel_problem, known_kind, resolve_tags
+from config.campaign.channels import channel_problem, known_kind, resolve_tags
 from config.ladder import DEFAULT_LADDER, OfficeHours, Rung
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -32,13 +37,26 @@ CODE_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 TAG_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
+# The validation context of a spec read back from the database: checked at launch, trusted
+# now. Its channels are not parsed again (that would load Apprise to show a page) and the
+# defaults written out at launch are not mistaken for keys given together.
+STORED = {"stored": True}
+
+
+def _judged(info: ValidationInfo) -> bool:
+    """True when a file is being read: its rules apply; False for a stored spec."""
+    return not (info.context or {}).get("stored")
+
+
 class Strict(BaseModel):
     """Unknown keys are errors: a misspelt key must not be silently ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_channel(entry: str) -> str:
+def _check_channel(entry: str, info: ValidationInfo) -> str:
+    if not _judged(info):
+        return entry
     entry = entry.strip()
     if TAG_RE.match(entry):
         return entry  # a tag; resolved against `channels` by the campaign
@@ -110,17 +128,19 @@ class ReportSchedule(Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _one_way(cls, value: object) -> object:
-        if isinstance(value, dict) and value.get("at") is not None and "days" in value:
+    def _one_way(cls, value: object, info: ValidationInfo) -> object:
+        given = isinstance(value, dict) and value.get("at") is not None and "days" in value
+        if given and _judged(info):
             raise ValueError("give either `at` (a day or a moment) or `days`, not both")
         return value
 
 
-class Campaign(Strict):
+class CampaignSettings(Strict):
+    """Everything the file says but its departments: stored with the campaign (`spec`)."""
+
     slug: Annotated[str, StringConstraints(pattern=SLUG_RE)]
     title: Text
     due: date | datetime
-    departments: list[Department] = Field(min_length=1)
     timezone: str = "Asia/Shanghai"
     lead_office: str | None = None
     document_number: str | None = None
@@ -141,7 +161,9 @@ class Campaign(Strict):
 
     @field_validator("escalation")
     @classmethod
-    def _unique_rungs(cls, value: list[Rung]) -> list[Rung]:
+    def _unique_rungs(cls, value: list[Rung], info: ValidationInfo) -> list[Rung]:
+        if not _judged(info):
+            return value
         names = [r.name for r in value]
         for name in names:
             if names.count(name) > 1:
@@ -154,7 +176,7 @@ class Campaign(Strict):
     @classmethod
     def _report_after_due(cls, value: ReportSchedule, info: ValidationInfo) -> ReportSchedule:
         due = info.data.get("due")
-        if value.at is None or due is None:
+        if value.at is None or due is None or not _judged(info):
             return value
         day = value.at.date() if isinstance(value.at, datetime) else value.at
         if day < (due.date() if isinstance(due, datetime) else due):
@@ -163,7 +185,9 @@ class Campaign(Strict):
 
     @field_validator("rate_limits")
     @classmethod
-    def _channel_kinds(cls, value: dict[str, int]) -> dict[str, int]:
+    def _channel_kinds(cls, value: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        if not _judged(info):
+            return value
         for kind in value:
             if known_kind(kind) is None:
                 raise ValueError(
@@ -174,14 +198,18 @@ class Campaign(Strict):
 
     @field_validator("timezone")
     @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        if not _is_timezone(value):
+    def _known_timezone(cls, value: str, info: ValidationInfo) -> str:
+        if _judged(info) and not _is_timezone(value):
             raise ValueError(f"unknown timezone {value!r} (expected e.g. Asia/Shanghai)")
         return value
 
     @field_validator("channels")
     @classmethod
-    def _channel_urls(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+    def _channel_urls(
+        cls, value: dict[str, list[str]], info: ValidationInfo
+    ) -> dict[str, list[str]]:
+        if not _judged(info):
+            return value
         for name, entries in value.items():
             if not TAG_RE.match(name):
                 raise ValueError(f"channel name {name!r} must be a word (letters, digits, - or _)")
@@ -193,6 +221,31 @@ class Campaign(Strict):
     def resolve(self, entries: list[str]) -> list[str]:
         """Tags replaced by the addresses they stand for, in order, without repeats."""
         return resolve_tags(entries, self.channels)
+
+    def contacts(self) -> dict[str, list[str]]:
+        """The coordinator's and the leadership group's addresses, tags resolved."""
+        return {
+            key: self.resolve(contact.notify) if contact else []
+            for key, contact in (("coordinator", self.coordinator), ("leaders", self.leaders))
+        }
+
+    @classmethod
+    def stored(cls, data: dict[str, Any]) -> CampaignSettings:
+        """A spec as the database keeps it, read back without judging it again."""
+        return cls.model_validate(data, context=STORED)
+
+
+class Campaign(CampaignSettings):
+    """A campaign file: its settings and its departments."""
+
+    departments: list[Department] = Field(min_length=1)
+
+    def settings(self) -> CampaignSettings:
+        """The campaign without its departments, to store (the nested parts are shared)."""
+        names = CampaignSettings.model_fields
+        return CampaignSettings.model_construct(
+            self.model_fields_set & names.keys(), **{n: getattr(self, n) for n in names}
+        )
 
 
 @lru_cache(maxsize=64)

@@ -8,43 +8,13 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from config.campaign import TAG_RE, Campaign
-from config.clock import format_local
-
-Loc = tuple[str | int, ...]
-
-
-class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
-    """Safe loader that reads every plain scalar as text, except null (`~`, empty).
-
-    The schema types the values. So `code: 010` stays "010" instead of the octal number 8,
-    `code: yes` stays "yes" instead of True, and a date that does not exist (2021-02-30) is
-    reported by the schema with its line instead of crashing the YAML constructor.
-    """
-
-    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode and implicit[0] and value in _NULLS:
-            return "tag:yaml.org,2002:null"
-        return str(super().resolve(kind, value, implicit))
-
-
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-# With no implicit resolvers left, PyYAML's resolve is a quick dictionary miss per scalar.
-_Loader.yaml_implicit_resolvers = {}
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int | None
-    field: str
-    message: str
+from config.campaign.schema import TAG_RE, Campaign
+from config.campaign.yaml_lines import Loc, Problem, TextLoader, dotted, duplicate_keys, line_of
 
 
 class CampaignFileError(ValueError):
@@ -77,20 +47,40 @@ class CampaignFile:
         return self.top_lines.get(str(loc[0])) if loc else None
 
     def error(self, loc: Loc, message: str) -> CampaignFileError:
-        return CampaignFileError(self.path, [Problem(self.line_of(loc), _dotted(loc), message)])
+        return CampaignFileError(self.path, [Problem(self.line_of(loc), dotted(loc), message)])
 
 
-def load_campaign_file(path: Path | str) -> CampaignFile:
+# `duban launch` checks the file before Prefect starts; then the flow's first task loads it
+# (the flow also runs from a deployment, without the command, so it reads the file itself).
+# Validating 50,000 departments costs 2.5 s of CPU; comparing the file's bytes with the ones
+# validated costs a few milliseconds. So the command keeps what it validated (`keep=True`),
+# and the next read of the same path takes it when the bytes are the same. Kept for that one
+# read: nothing holds a large campaign once its launch has it.
+_kept: tuple[Path, bytes, CampaignFile] | None = None
+
+
+def load_campaign_file(path: Path | str, keep: bool = False) -> CampaignFile:
+    """The file read and validated; or, if the command kept this very file (same path, same
+    bytes) a moment ago, what it validated."""
+    global _kept
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise CampaignFileError(path, [Problem(None, "", "file not found")]) from None
+    kept, _kept = _kept, None
+    if kept is not None and kept[0] == path and kept[1] == raw:
+        return kept[2]
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CampaignFileError(
             path, [Problem(None, "", f"not UTF-8 text ({exc.reason})")]
         ) from None
-    return parse_campaign(text, path)
+    loaded = parse_campaign(text, path)
+    if keep:
+        _kept = (path, raw, loaded)
+    return loaded
 
 
 def parse_campaign(text: str, path: Path | str = "<campaign>") -> CampaignFile:
@@ -108,12 +98,12 @@ def parse_campaign(text: str, path: Path | str = "<campaign>") -> CampaignFile:
 
 
 def _parse(text: str, path: Path) -> CampaignFile:
-    loader = _Loader(text)
+    loader = TextLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
             raise CampaignFileError(path, [Problem(1, "", "the file is empty")])
-        problems = _duplicate_keys(root)
+        problems = duplicate_keys(root)
         if problems:
             raise CampaignFileError(path, problems)
         data = loader.construct_document(root)
@@ -153,7 +143,7 @@ def _schema_problems(root: yaml.Node, exc: ValidationError) -> list[Problem]:
             message = "no channel: give at least one e-mail address, Apprise URL or channel name"
         elif err["type"] != "value_error" and isinstance(err.get("input"), str | int | float):
             message = f"{err['input']!r}: {message}"
-        problem = Problem(_line_of(root, loc), _dotted(loc), message)
+        problem = Problem(line_of(root, loc), dotted(loc), message)
         # A union (`due: date | datetime`) reports once per member: keep one per field.
         if all((p.line, p.field) != (problem.line, problem.field) for p in problems):
             problems.append(problem)
@@ -166,20 +156,20 @@ def _cross_checks(campaign: Campaign, root: yaml.Node) -> list[Problem]:
     for i, dept in enumerate(campaign.departments):
         if dept.code in first_seen:
             loc: Loc = ("departments", i, "code")
-            first = _line_of(root, ("departments", first_seen[dept.code], "code"))
+            first = line_of(root, ("departments", first_seen[dept.code], "code"))
             message = f"duplicate department code {dept.code!r} (first used on line {first})"
-            problems.append(Problem(_line_of(root, loc), _dotted(loc), message))
+            problems.append(Problem(line_of(root, loc), dotted(loc), message))
         else:
             first_seen[dept.code] = i
     for loc, entries in _notify_lists(campaign):
         for j, entry in enumerate(entries):
             if TAG_RE.match(entry) and entry not in campaign.channels:
                 at = (*loc, j)
-                problems.append(Problem(_line_of(root, at), _dotted(at), _unknown_tag(entry)))
+                problems.append(Problem(line_of(root, at), dotted(at), _unknown_tag(entry)))
     if campaign.period and campaign.period.end < campaign.period.start:
         loc = ("period", "end")
         problems.append(
-            Problem(_line_of(root, loc), _dotted(loc), "the period ends before it starts")
+            Problem(line_of(root, loc), dotted(loc), "the period ends before it starts")
         )
     return sorted(problems, key=lambda p: p.line or 0)
 
@@ -200,72 +190,3 @@ def _notify_lists(campaign: Campaign) -> list[tuple[Loc, list[str]]]:
 
 def _unknown_tag(tag: str) -> str:
     return f"{tag!r} is not an e-mail address or Apprise URL, nor a name under `channels`"
-
-
-def check_due_after(loaded: CampaignFile, due_at: datetime, launched_at: datetime) -> None:
-    """A due date before the launch is a typo (the wrong year, most often): refuse it."""
-    if due_at <= launched_at:
-        launch = format_local(launched_at, loaded.campaign.timezone)
-        raise loaded.error(
-            ("due",), f"the deadline {loaded.campaign.due} is before the launch ({launch})"
-        )
-
-
-def _duplicate_keys(node: yaml.Node) -> list[Problem]:
-    problems: list[Problem] = []
-    stack: list[tuple[yaml.Node, Loc]] = [(node, ())]
-    while stack:
-        current, loc = stack.pop()
-        if isinstance(current, yaml.MappingNode):
-            seen: dict[Any, int] = {}
-            for key, value in current.value:
-                if not isinstance(key, yaml.ScalarNode):
-                    problems.append(
-                        Problem(key.start_mark.line + 1, _dotted(loc), "a key must be a plain word")
-                    )
-                    continue
-                name = key.value
-                if name in seen:
-                    problems.append(
-                        Problem(
-                            key.start_mark.line + 1,
-                            _dotted((*loc, name)),
-                            f"key {name!r} appears twice (also on line {seen[name]})",
-                        )
-                    )
-                else:
-                    seen[name] = key.start_mark.line + 1
-                stack.append((value, (*loc, name)))
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend((item, (*loc, i)) for i, item in enumerate(current.value))
-    return sorted(problems, key=lambda p: p.line or 0)
-
-
-def _line_of(node: yaml.Node, loc: Loc) -> int | None:
-    """The line of the deepest node along `loc` (1-based)."""
-    line = node.start_mark.line + 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == part:
-                    line, node = key.start_mark.line + 1, value
-                    if not isinstance(value, yaml.CollectionNode):
-                        line = value.start_mark.line + 1
-                    break
-            else:
-                return line
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
-def _dotted(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
