@@ -14,6 +14,7 @@ from models.db import get_engine
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "config" / "examples"
 DATIAN = EXAMPLES / "datian-2021.yaml"
+DATIAN_SLUG = "datian-quality-month-2021"
 LAUNCH_DAY = "2021-09-13T09:00:00+08:00"
 LINK_RE = re.compile(r"http://duban\.test/d/([A-Za-z0-9_-]+)")
 

@@ -1,6 +1,13 @@
-"""Real parts for every test: a SQLite file or the PostgreSQL named by
-`DUBAN_TEST_DATABASE_URL`, an SMTP server on loopback, an HTTP receiver for webhook channels,
-and an in-process Prefect server for flow runs."""
+"""Real parts for tests: a SQLite file or the PostgreSQL named by `DUBAN_TEST_DATABASE_URL`,
+already migrated; an SMTP server on loopback; an HTTP receiver for webhook channels; and, for
+tests that run flows, an in-process Prefect server.
+
+Markers (declared in `pytest_configure`):
+- `prefect`: the test runs a flow (directly or through a `duban` command); the Prefect
+  harness starts once, for the first such test. Other tests never wait for it.
+- `pure`: the test reads no database (it gets the environment, no migrated copy).
+- `empty_database`: the test starts from a database with no tables (the migration tests).
+"""
 
 from __future__ import annotations
 
@@ -14,16 +21,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, inspect
 
 from config.settings import get_settings
-from models.db import dispose_engines, make_engine
+from models.db import dispose_engines
+from tests.database import PostgresReset, copy_sqlite, migrated_sqlite_file
 from tests.receivers import HttpReceiver, SmtpReceiver
 
 TEST_DATABASE_URL = os.environ.get("DUBAN_TEST_DATABASE_URL")
 
 
-@pytest.fixture(scope="session", autouse=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "prefect: the test runs flows (Prefect's test harness)")
+    config.addinivalue_line("markers", "pure: the test needs no database")
+    config.addinivalue_line("markers", "empty_database: the test starts with no tables at all")
+
+
+@pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness
 
@@ -31,43 +44,55 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session; each test gets a copy."""
+    return migrated_sqlite_file(tmp_path_factory.mktemp("template") / "duban.db")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresReset]:
+    assert TEST_DATABASE_URL
+    reset = PostgresReset(TEST_DATABASE_URL)
+    yield reset
+    reset.close()
+
+
 @pytest.fixture(autouse=True)
-def duban_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh data folder and an empty database for every test."""
+def duban_env(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A fresh data folder and a freshly migrated, empty database for every test."""
+    marked = request.node.get_closest_marker
+    if marked("prefect"):
+        request.getfixturevalue("prefect_harness")
     data_dir = tmp_path / "data"
     monkeypatch.setenv("DUBAN_DATA_DIR", str(data_dir))
     monkeypatch.setenv("DUBAN_PUBLIC_URL", "http://duban.test")
     monkeypatch.delenv("DUBAN_SMTP_URL", raising=False)
     monkeypatch.delenv("DUBAN_NOW", raising=False)
     monkeypatch.delenv("DUBAN_SECRET_KEY", raising=False)
-    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'duban.db'}"
+    sqlite_file = tmp_path / "duban.db"
+    url = TEST_DATABASE_URL or f"sqlite:///{sqlite_file}"
     monkeypatch.setenv("DUBAN_DATABASE_URL", url)
     get_settings.cache_clear()
     dispose_engines()
-    if TEST_DATABASE_URL:
-        drop_every_table(TEST_DATABASE_URL)
-    # The schema is made by the migrations, when the test first uses the engine.
+    empty = marked("empty_database") is not None
+    if marked("pure"):
+        pass  # no database is made; one the test reached for anyway would be migrated on use
+    elif TEST_DATABASE_URL:
+        postgres: PostgresReset = request.getfixturevalue("postgres")
+        if empty:
+            postgres.drop()
+        else:
+            postgres.fresh()
+    elif not empty:
+        copy_sqlite(request.getfixturevalue("sqlite_template"), sqlite_file)
     yield data_dir
     dispose_engines()
     get_settings.cache_clear()
-
-
-def drop_every_table(url: str) -> None:
-    """An empty database: every table goes, duban's, `alembic_version` and any other."""
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            if conn.dialect.name != "postgresql":
-                found = MetaData()
-                found.reflect(conn)
-                found.drop_all(conn)
-                return
-            names = inspect(conn).get_table_names()
-            if names:  # one statement: cheaper than reflecting every table
-                quote = conn.dialect.identifier_preparer.quote
-                conn.exec_driver_sql(f"DROP TABLE {', '.join(map(quote, names))} CASCADE")
-    finally:
-        engine.dispose()
+    if empty and TEST_DATABASE_URL:
+        postgres.forget_schema()  # the test may have left any schema behind
 
 
 @pytest.fixture
@@ -84,3 +109,12 @@ def http() -> Iterator[HttpReceiver]:
     receiver.start()
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture
+def relay(smtp: SmtpReceiver, monkeypatch: pytest.MonkeyPatch) -> SmtpReceiver:
+    """Every e-mail address of the campaign goes through the test SMTP server, from this
+    process and from any `duban` process it starts."""
+    monkeypatch.setenv("DUBAN_SMTP_URL", smtp.relay_url())
+    get_settings.cache_clear()
+    return smtp

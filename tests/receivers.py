@@ -65,6 +65,10 @@ class SmtpReceiver:
     def url(self, to: str) -> str:
         return f"mailto://127.0.0.1:{self.port}?from=office@duban.test&to={to}"
 
+    def relay_url(self) -> str:
+        """`DUBAN_SMTP_URL` for this server: every e-mail address goes through it."""
+        return f"mailto://127.0.0.1:{self.port}?from=office@duban.test"
+
     def to(self, address: str) -> list[Mail]:
         with self._lock:
             return [m for m in self.mails if address in m.rcpt]

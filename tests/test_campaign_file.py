@@ -60,6 +60,7 @@ BAD = [
 # fmt: on
 
 
+@pytest.mark.prefect
 @pytest.mark.parametrize(("case", "text", "line", "field", "words"), BAD, ids=[b[0] for b in BAD])
 def test_bad_file_names_line_and_field_and_writes_nothing(
     tmp_path: Path, case: str, text: str, line: int, field: str, words: str
@@ -79,6 +80,7 @@ def test_bad_file_names_line_and_field_and_writes_nothing(
     assert snapshot() == before
 
 
+@pytest.mark.prefect
 def test_due_before_launch_is_refused_and_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "county.yaml"
     path.write_text(GOOD, encoding="utf-8")
@@ -89,6 +91,7 @@ def test_due_before_launch_is_refused_and_writes_nothing(tmp_path: Path) -> None
     assert snapshot() == before
 
 
+@pytest.mark.pure
 def test_every_problem_is_listed_not_just_the_first(tmp_path: Path) -> None:
     text = GOOD.replace("2021-09-30", "2021-13-01").replace("notify: [a@county.test]", "notify: []")
     with pytest.raises(CampaignFileError) as caught:
@@ -96,6 +99,7 @@ def test_every_problem_is_listed_not_just_the_first(tmp_path: Path) -> None:
     assert [p.field for p in caught.value.problems] == ["due", "departments[0].notify"]
 
 
+@pytest.mark.pure
 def test_missing_file_and_non_utf8_file(tmp_path: Path) -> None:
     with pytest.raises(CampaignFileError, match="file not found"):
         load_campaign_file(tmp_path / "nope.yaml")
@@ -105,6 +109,7 @@ def test_missing_file_and_non_utf8_file(tmp_path: Path) -> None:
         load_campaign_file(gbk)
 
 
+@pytest.mark.pure
 def test_the_shipped_examples_are_valid() -> None:
     datian = load_campaign_file(DATIAN).campaign
     assert len(datian.departments) == 18
@@ -118,6 +123,7 @@ def test_the_shipped_examples_are_valid() -> None:
     assert len(national.channels["provincial-offices"]) == 2
 
 
+@pytest.mark.pure
 def test_the_command_validates_once_and_the_flow_takes_its_result(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(GOOD, encoding="utf-8")
@@ -130,6 +136,7 @@ def test_the_command_validates_once_and_the_flow_takes_its_result(tmp_path: Path
         load_campaign_file(path)  # edited since: validated afresh
 
 
+@pytest.mark.pure
 def test_the_stored_settings_read_back_as_the_same_model() -> None:
     from config.campaign.schema import CampaignSettings
 
@@ -141,6 +148,7 @@ def test_the_stored_settings_read_back_as_the_same_model() -> None:
     assert CampaignSettings.stored(stored) == settings
 
 
+@pytest.mark.pure
 def test_values_are_read_as_written() -> None:
     text = GOOD.replace("code: a", "code: 010").replace("code: b", "code: yes")
     text = text.replace("due: 2021-09-30", "due: 2021-09-30T00:00")
@@ -149,6 +157,7 @@ def test_values_are_read_as_written() -> None:
     assert str(campaign.due) == "2021-09-30 00:00:00"  # midnight stays midnight
 
 
+@pytest.mark.prefect
 def test_a_bad_edit_of_a_launched_campaign_changes_nothing(tmp_path: Path) -> None:
     path = _write(tmp_path, GOOD)
     launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))

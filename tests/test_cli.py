@@ -8,26 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.campaigns import DATIAN, LAUNCH_DAY, dept, links_in, write_campaign
+from tests.campaigns import DATIAN_SLUG as SLUG
+from tests.helpers import duban
 from tests.receivers import SmtpReceiver, free_port
 
-SLUG = "datian-quality-month-2021"
-
-
-def duban(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    from prefect.settings import PREFECT_API_URL
-
-    env = dict(os.environ)
-    # Use the test session's Prefect server instead of starting one per command.
-    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+pytestmark = pytest.mark.prefect
 
 
 def test_launch_the_example_to_the_outbox_then_status(duban_env: Path) -> None:

@@ -9,9 +9,12 @@ from email.parser import BytesParser
 from email.policy import default as default_policy
 from pathlib import Path
 
+import pytest
 from docx import Document
 
-from tests.test_cli import duban
+from tests.helpers import duban
+
+pytestmark = pytest.mark.prefect
 
 
 def test_duban_demo_rehearses_the_campaign_from_launch_to_final_report(tmp_path: Path) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import column
 from sqlalchemy.dialects import sqlite
 
 from models.kinds import (
+
+pytestmark = pytest.mark.pure
     EXTENDED,
     NOTICE,
     RETURNED,

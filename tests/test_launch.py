@@ -14,6 +14,8 @@ from tasks.messages.tokens import token_hash
 from tests.campaigns import LAUNCH_DAY, dept, links_in, write_campaign
 from tests.receivers import HttpReceiver, SmtpReceiver
 
+pytestmark = pytest.mark.prefect
+
 NOW = parse_instant(LAUNCH_DAY)
 
 
@@ -173,7 +175,7 @@ def test_email_addresses_go_through_the_relay_when_one_is_set(
 ) -> None:
     from config.settings import get_settings
 
-    monkeypatch.setenv("DUBAN_SMTP_URL", f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test")
+    monkeypatch.setenv("DUBAN_SMTP_URL", smtp.relay_url())
     get_settings.cache_clear()
     path = write_campaign(
         tmp_path / "c.yaml",

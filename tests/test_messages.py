@@ -12,6 +12,8 @@ from config.clock import days_overdue, end_of_day
 from models.queries import Outgoing
 from tasks.messages.render import render
 
+pytestmark = pytest.mark.pure
+
 TZ = "Asia/Shanghai"
 SPEC = {
     "title": "2021年质量月活动",

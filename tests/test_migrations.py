@@ -26,9 +26,12 @@ from models import migrations
 from models.db import dispose_engines, get_engine, make_engine
 from models.migrations import HEAD, PREVIOUS_RELEASE, SchemaError, alembic_config
 from tests.campaigns import DATIAN, LAUNCH_DAY, snapshot
-from tests.conftest import drop_every_table
-from tests.test_cli import SLUG, duban
-from tests.test_report import at, send_in
+from tests.campaigns import DATIAN_SLUG as SLUG
+from tests.database import drop_every_table
+from tests.helpers import at, duban, send_in
+
+# Every test here starts from a database with no tables and migrates it itself.
+pytestmark = [pytest.mark.prefect, pytest.mark.empty_database]
 
 RELEASE = "25e987f"  # the release before migrations: its create_all made the schema
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -27,15 +27,9 @@ from tasks.monitor import plan_reminders, sendable_now
 from tests.campaigns import DATIAN, LAUNCH_DAY, dept, links_in, write_campaign
 from tests.receivers import SmtpReceiver
 
+pytestmark = pytest.mark.prefect
+
 TZ = "Asia/Shanghai"
-
-
-@pytest.fixture
-def relay(smtp: SmtpReceiver, monkeypatch: pytest.MonkeyPatch) -> SmtpReceiver:
-    """Every e-mail address in the campaign goes through the test SMTP server."""
-    monkeypatch.setenv("DUBAN_SMTP_URL", f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test")
-    get_settings.cache_clear()
-    return smtp
 
 
 def run_pass(at: str) -> int:
@@ -193,7 +187,7 @@ def test_a_monitor_killed_between_send_and_record_does_not_send_twice(
         **os.environ,
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         "DUBAN_SEND_WORKERS": "1",
-        "DUBAN_SMTP_URL": f"mailto://127.0.0.1:{relay.port}?from=office@duban.test",
+        "DUBAN_SMTP_URL": relay.relay_url(),
     }
     command = [sys.executable, "-m", "cli.main", "monitor", "--now", "2021-09-27T09:00"]
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -233,7 +227,7 @@ def test_a_relay_down_for_a_day_delivers_every_due_message_once_when_back(
     from tasks.status import campaign_status
 
     smtp = SmtpReceiver()  # its port is reserved, but nothing listens until the second day
-    monkeypatch.setenv("DUBAN_SMTP_URL", f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test")
+    monkeypatch.setenv("DUBAN_SMTP_URL", smtp.relay_url())
     get_settings.cache_clear()
     departments = [dept(f"d{i}", f"d{i}@county.test") for i in range(3)]
     path = write_campaign(tmp_path / "c.yaml", departments)
@@ -329,7 +323,7 @@ def test_a_failed_message_waits_out_its_backoff(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     smtp = SmtpReceiver()  # nothing listens on its port yet
-    monkeypatch.setenv("DUBAN_SMTP_URL", f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test")
+    monkeypatch.setenv("DUBAN_SMTP_URL", smtp.relay_url())
     get_settings.cache_clear()
     path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test")])
     launch_flow(path=str(path), now=parse_instant(LAUNCH_DAY))

@@ -16,8 +16,8 @@ from config.notice.extract import extract
 from config.notice.text import from_text, read_notice
 from config.notice.units import key
 from tests.campaigns import DATIAN, LAUNCH_DAY, links_in
+from tests.helpers import duban
 from tests.receivers import SmtpReceiver
-from tests.test_cli import duban
 
 # The real notices, as copied from the web with their lost characters (the project's seeds).
 NOTICES = Path(__file__).resolve().parent / "fixtures" / "notices"
@@ -42,6 +42,7 @@ def _marked(text: str, key_line: str) -> str | None:
     raise AssertionError(f"no line {key_line!r} in the draft")
 
 
+@pytest.mark.pure
 def test_the_county_notice_gives_every_addressed_unit_and_the_thirteen_units_duties() -> None:
     data, text = _draft(DATIAN_NOTICE)
     office = yaml.safe_load(DATIAN.read_text(encoding="utf-8"))  # written by hand from it
@@ -91,6 +92,7 @@ def test_the_county_notice_gives_every_addressed_unit_and_the_thirteen_units_dut
         assert number in cited
 
 
+@pytest.mark.pure
 def test_the_national_plan_in_traditional_characters_gives_its_theme_and_requirements() -> None:
     data, text = _draft(NATIONAL_PLAN)
     assert "converted from traditional characters" in text
@@ -109,6 +111,7 @@ def test_the_national_plan_in_traditional_characters_gives_its_theme_and_require
     assert "联合" in (_marked(text, "lead_office:") or "")
 
 
+@pytest.mark.pure
 def test_gbk_gb18030_utf16_word_and_traditional_copies_give_the_same_draft(tmp_path: Path) -> None:
     utf8 = DATIAN_NOTICE.read_text(encoding="utf-8")
     expected, _ = _draft(DATIAN_NOTICE)
@@ -143,6 +146,7 @@ def test_gbk_gb18030_utf16_word_and_traditional_copies_give_the_same_draft(tmp_p
     assert names_duties_due(_draft(traditional)[0]) == names_duties_due(expected)
 
 
+@pytest.mark.pure
 def test_department_names_reduce_to_one_unit() -> None:
     places = ["大田县"]
     same = {key(n, places) for n in ("县市场监管局", "市场监管部门", "县市场监督管理局")}
@@ -152,6 +156,7 @@ def test_department_names_reduce_to_one_unit() -> None:
     assert key("人行大田县支行", places) == "人行"
 
 
+@pytest.mark.pure
 def test_dates_as_notices_write_and_lose_them() -> None:
     (whole,) = find_dates("请于2021年9月30日前报送")
     assert (whole.value, whole.doubt) == (date(2021, 9, 30), None)
@@ -166,6 +171,7 @@ def test_dates_as_notices_write_and_lose_them() -> None:
     assert month_end.value == date(2021, 9, 30) and month_end.doubt
 
 
+@pytest.mark.prefect
 def test_import_then_check_then_launch_as_a_coordinator_does(
     tmp_path: Path, duban_env: Path, smtp: SmtpReceiver
 ) -> None:
@@ -209,6 +215,7 @@ def test_import_then_check_then_launch_as_a_coordinator_does(
     assert "昆仑2021" in police.body and len(links_in(police.body)) == 1
 
 
+@pytest.mark.prefect
 def test_a_draft_is_never_overwritten_and_bad_notices_write_nothing(tmp_path: Path) -> None:
     draft = tmp_path / "draft.yaml"
     draft.write_text("# reviewed by hand\n", encoding="utf-8")
@@ -229,6 +236,7 @@ def test_a_draft_is_never_overwritten_and_bad_notices_write_nothing(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["draft.yaml", "latin.txt", "notice.doc"]
 
 
+@pytest.mark.pure
 def test_a_draft_of_any_text_is_a_campaign_once_channels_are_given() -> None:
     """Whatever a notice holds, the draft is YAML the campaign schema reads; with a channel
     for each unit it validates. (The property tests search further.)"""
@@ -246,6 +254,7 @@ def test_a_draft_of_any_text_is_a_campaign_once_channels_are_given() -> None:
             parse_campaign(filled)
 
 
+@pytest.mark.pure
 def test_a_national_notice_gives_its_number_its_co_hosts_and_their_shared_duties() -> None:
     """An abridged national notice: five ministries issue it (in the title line and signed at
     the end), it prints its own number, and one duty item names two lines of work."""
@@ -274,6 +283,7 @@ def _notice(tmp_path: Path, text: str, name: str = "notice.txt") -> tuple[dict[s
     return _draft(path)
 
 
+@pytest.mark.pure
 def test_notices_as_offices_write_them_wrapped_dated_forwarded_and_numbered(
     tmp_path: Path,
 ) -> None:
@@ -328,6 +338,7 @@ def test_notices_as_offices_write_them_wrapped_dated_forwarded_and_numbered(
     assert data["title"] == "大田县2021年“质量月”活动"
 
 
+@pytest.mark.pure
 def test_a_word_notice_gives_the_duties_of_its_table(tmp_path: Path) -> None:
     from docx import Document
 
@@ -350,6 +361,7 @@ def test_a_word_notice_gives_the_duties_of_its_table(tmp_path: Path) -> None:
     assert duties == {"县工信局": ["开展质量标杆交流。"], "县市场监管局": ["开展抽查。"]}
 
 
+@pytest.mark.prefect
 def test_import_options_print_check_replace_and_read_a_named_encoding(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

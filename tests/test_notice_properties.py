@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,8 @@ from config.notice.dates import find_dates
 from config.notice.draft import render
 from config.notice.extract import extract
 from config.notice.text import from_text
+
+pytestmark = pytest.mark.pure
 
 NOTICE = Path(__file__).resolve().parent / "fixtures" / "notices" / "datian-2021-notice.txt"
 TODAY = date(2026, 11, 22)

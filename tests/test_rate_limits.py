@@ -21,6 +21,7 @@ from tests.receivers import HttpReceiver
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.prefect
 def test_two_launches_at_once_keep_to_a_shared_bots_cap(tmp_path: Path, http: HttpReceiver) -> None:
     """Twelve units reached through one group bot capped at 60 a minute: two launch processes
     split the notices between them, and the bot gets one a second, each unit's once."""
@@ -56,6 +57,7 @@ def test_two_launches_at_once_keep_to_a_shared_bots_cap(tmp_path: Path, http: Ht
     assert times[-1] - times[0] > 10
 
 
+@pytest.mark.pure
 def test_caps_by_channel_kind_with_defaults_for_chat_bots() -> None:
     spec = {"json": 30, "email": 600}  # the campaign's rate_limits
     assert cap_of("dingtalk://token/", spec) == 20  # DingTalk bots take about 20 a minute
@@ -68,6 +70,7 @@ def test_caps_by_channel_kind_with_defaults_for_chat_bots() -> None:
     assert cap_of("jsons://hooks.example.cn/x", spec) == 30
 
 
+@pytest.mark.pure
 @pytest.mark.parametrize(
     ("limits", "message"),
     [
@@ -100,6 +103,7 @@ def _resend_to_all(codes: list[str], key: str) -> list[int]:
     return sent
 
 
+@pytest.mark.prefect
 def test_without_a_prefect_server_a_process_keeps_the_cap_itself(
     tmp_path: Path, http: HttpReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from config.clock import parse_instant
@@ -18,41 +19,14 @@ from tasks import review
 from tasks.link.policy import Limits
 from tasks.link.submission import Upload, find_unit, submit
 from tasks.messages.send import send_batch
-from tasks.messages.tokens import derive_token, secret_key
 from tasks.monitor import plan_reminders, sendable_now
 from tasks.report.facts import collect
 from tests.campaigns import DATIAN, LAUNCH_DAY
+from tests.campaigns import DATIAN_SLUG as SLUG
 from tests.files import png_bytes
+from tests.helpers import at, duban, send_in, token_of
 
-SLUG = "datian-quality-month-2021"
-TZ = "Asia/Shanghai"
-
-
-def at(local_time: str):  # type: ignore[no-untyped-def]
-    return parse_instant(local_time, TZ)
-
-
-def token_of(code: str) -> str:
-    with get_engine().connect() as conn:
-        salt = conn.execute(
-            text(
-                "SELECT t.salt FROM linktoken t JOIN assignment a ON a.id = t.assignment_id "
-                "JOIN department d ON d.id = a.department_id WHERE d.code = :c"
-            ),
-            {"c": code},
-        ).scalar_one()
-    return derive_token(secret_key(), salt)
-
-
-def send_in(code: str, summary: str, when: str, picture: bool = False) -> None:
-    import io
-
-    files = []
-    if picture:
-        data = png_bytes(32, 24)
-        files = [Upload(f"{code}.png", data[:2048], len(data), io.BytesIO(data))]
-    unit = find_unit(token_of(code))
-    submit(unit, secrets.token_hex(8), summary, files, Limits.from_settings(), at(when))
+pytestmark = pytest.mark.prefect
 
 
 def monitor(when: str) -> None:
@@ -228,8 +202,6 @@ def test_duban_report_writes_the_three_files_and_refuses_an_unknown_campaign(
     tmp_path: Path,
 ) -> None:
     from docx import Document
-
-    from tests.test_cli import duban
 
     launch_flow(path=str(DATIAN), now=parse_instant(LAUNCH_DAY))
     send_in("scjgj", "县市场监管局开展了质量月活动。", "2021-09-24T16:00", picture=True)

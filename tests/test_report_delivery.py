@@ -24,8 +24,11 @@ from flows.report import report_flow
 from tasks import review
 from tasks.link.policy import Limits
 from tests.campaigns import DATIAN, LAUNCH_DAY, dept, write_campaign
+from tests.campaigns import DATIAN_SLUG as SLUG
+from tests.helpers import at, send_in
 from tests.receivers import HttpReceiver, SmtpReceiver
-from tests.test_report import SLUG, at, send_in
+
+pytestmark = pytest.mark.prefect
 
 COORDINATOR = "zlb@datian.example.cn"
 
@@ -35,7 +38,7 @@ def _launched(
 ) -> None:
     """The 大田县 campaign launched, its mail through the test's relay and its coordinator
     reached at the office's address and at `coordinator` (webhooks)."""
-    monkeypatch.setenv("DUBAN_SMTP_URL", f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test")
+    monkeypatch.setenv("DUBAN_SMTP_URL", smtp.relay_url())
     get_settings.cache_clear()
     data: dict[str, Any] = yaml.safe_load(DATIAN.read_text(encoding="utf-8"))
     data["coordinator"]["notify"] = [COORDINATOR, *coordinator]

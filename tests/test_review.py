@@ -8,6 +8,8 @@ import re
 import threading
 from pathlib import Path
 
+import pytest
+
 from config.clock import parse_instant
 from flows.launch import launch_flow
 from flows.monitor import monitor_flow
@@ -34,6 +36,8 @@ from tests.web_helpers import (
     wait_until,
 )
 from tests.web_server import web_server
+
+pytestmark = pytest.mark.prefect
 
 ACTION_HEADINGS = ("任务通知", "退回修改", "延期通知")
 

@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 
 from cli.serve import next_tick
@@ -18,12 +19,14 @@ from tests.campaigns import LAUNCH_DAY, dept, write_campaign
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.pure
 def test_passes_fall_on_the_clock() -> None:
     at = datetime(2021, 9, 27, 1, 7, 30, tzinfo=UTC)
     assert next_tick(at, 15 * 60) == 7 * 60 + 30  # to 01:15:00
     assert next_tick(datetime(2021, 9, 27, 1, 15, tzinfo=UTC), 15 * 60) == 15 * 60
 
 
+@pytest.mark.prefect
 def test_serve_runs_monitor_passes_until_stopped(tmp_path: Path, duban_env: Path) -> None:
     from prefect.settings import PREFECT_API_URL
 
@@ -58,6 +61,7 @@ def test_serve_runs_monitor_passes_until_stopped(tmp_path: Path, duban_env: Path
     assert len(list(outbox.glob("a-reminder@*.eml"))) == 1
 
 
+@pytest.mark.pure
 def test_prefect_yaml_is_valid_and_its_entrypoints_load() -> None:
     from prefect.cli.deploy._models import PrefectYamlModel
     from prefect.flows import load_flow_from_entrypoint

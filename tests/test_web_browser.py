@@ -21,7 +21,6 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import text
 
 from config.clock import parse_instant
-from config.settings import get_settings
 from flows.launch import launch_flow
 from models.db import get_engine
 from tasks.link.policy import Limits
@@ -31,6 +30,8 @@ from tests.campaigns import DATIAN, LAUNCH_DAY, links_in
 from tests.files import pdf_bytes, png_bytes
 from tests.receivers import Mail, SmtpReceiver
 from tests.web_server import ROOT, web_server
+
+pytestmark = pytest.mark.prefect
 
 pytest_plugins = ["tests.browser"]
 
@@ -46,19 +47,6 @@ SUMMARY_V1 = (
 )
 SUMMARY_V2 = SUMMARY_V1 + "\n补充：共出动警力46人次，发放宣传资料1200份，现场照片见附件。"
 RETURN_COMMENT = "请补充出动警力和宣传资料发放的具体数字，并附现场照片说明。"
-
-
-@pytest.fixture
-def relay(smtp: SmtpReceiver, monkeypatch: pytest.MonkeyPatch) -> SmtpReceiver:
-    """Every e-mail address of the campaign goes through the test SMTP server, from this
-    process and from the web server it starts."""
-    monkeypatch.setenv("DUBAN_SMTP_URL", smtp_url(smtp))
-    get_settings.cache_clear()
-    return smtp
-
-
-def smtp_url(smtp: SmtpReceiver) -> str:
-    return f"mailto://127.0.0.1:{smtp.port}?from=office@duban.test"
 
 
 def wait_for_mail(
@@ -180,7 +168,7 @@ def test_a_department_submits_is_returned_revises_and_is_accepted_then_overdue_u
     acknowledge(other, at)
     submit(other, "scjgj-form-1", "县市场监管局开展质量月活动情况总结。", [], limits(), at)
 
-    env = {"DUBAN_NOW": BEFORE_DEADLINE, "DUBAN_SMTP_URL": smtp_url(relay)}
+    env = {"DUBAN_NOW": BEFORE_DEADLINE, "DUBAN_SMTP_URL": relay.relay_url()}
     with web_server(**env) as base:
         department = new_context().new_page()
         coordinator = new_context().new_page()
@@ -288,7 +276,7 @@ def test_a_department_submits_is_returned_revises_and_is_accepted_then_overdue_u
     ]
 
     # After the deadline (the first working day after the National Day week).
-    with web_server(DUBAN_NOW=AFTER_DEADLINE, DUBAN_SMTP_URL=smtp_url(relay)) as base:
+    with web_server(DUBAN_NOW=AFTER_DEADLINE, DUBAN_SMTP_URL=relay.relay_url()) as base:
         coordinator = new_context().new_page()
         sign_in(coordinator, base, f"/c/{SLUG}")
         expect(coordinator.locator("#units tbody tr")).to_have_count(18)

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from config.clock import parse_instant
 from models import queries as q
@@ -41,6 +42,8 @@ from tests.web_helpers import (
     wait_until,
 )
 from tests.web_server import web_server
+
+pytestmark = pytest.mark.prefect
 
 MIB = 1024 * 1024
 XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>"
