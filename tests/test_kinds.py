@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import column
 from sqlalchemy.dialects import sqlite
 
 from models.kinds import (
-
-pytestmark = pytest.mark.pure
     EXTENDED,
     NOTICE,
     RETURNED,
@@ -24,6 +21,9 @@ pytestmark = pytest.mark.pure
 )
 
 DUE = datetime(2021, 9, 30, 23, 59, 59, tzinfo=timezone(timedelta(hours=8)))
+
+
+pytestmark = pytest.mark.pure
 
 
 def test_a_rung_key_names_its_rung_and_its_deadline_in_utc() -> None:
