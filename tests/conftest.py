@@ -60,7 +60,10 @@ def postgres() -> Iterator[PostgresReset]:
 
 @pytest.fixture(autouse=True)
 def duban_env(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Path]:
     """A fresh data folder and a freshly migrated, empty database for every test."""
     marked = request.node.get_closest_marker
@@ -72,7 +75,8 @@ def duban_env(
     monkeypatch.delenv("DUBAN_SMTP_URL", raising=False)
     monkeypatch.delenv("DUBAN_NOW", raising=False)
     monkeypatch.delenv("DUBAN_SECRET_KEY", raising=False)
-    sqlite_file = tmp_path / "duban.db"
+    # Beside the test's own folder, not in it: tests check that a command wrote nothing there.
+    sqlite_file = tmp_path_factory.mktemp("database") / "duban.db"
     url = TEST_DATABASE_URL or f"sqlite:///{sqlite_file}"
     monkeypatch.setenv("DUBAN_DATABASE_URL", url)
     get_settings.cache_clear()

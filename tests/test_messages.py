@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from config.calendars import WorkCalendar
+from config.campaign.schema import CampaignSettings
 from config.clock import days_overdue, end_of_day
 from models.queries import Outgoing
 from tasks.messages.render import render
@@ -15,11 +16,15 @@ from tasks.messages.render import render
 pytestmark = pytest.mark.pure
 
 TZ = "Asia/Shanghai"
-SPEC = {
-    "title": "2021年质量月活动",
-    "timezone": TZ,
-    "escalation": [{"name": "overdue", "wording": "overdue"}],
-}
+SPEC = CampaignSettings.stored(
+    {
+        "slug": "quality-month",
+        "title": "2021年质量月活动",
+        "due": "2021-09-30T17:00",
+        "timezone": TZ,
+        "escalation": [{"name": "overdue", "days": 0, "wording": "overdue"}],
+    }
+)
 # 2021-09-30 17:00 in Asia/Shanghai: a deadline with a time, so its own day goes on after it.
 DUE = datetime(2021, 9, 30, 9, 0, tzinfo=UTC)
 
