@@ -27,7 +27,29 @@ from models.db import dispose_engines
 from tests.database import PostgresReset, copy_sqlite, migrated_sqlite_file
 from tests.receivers import HttpReceiver, SmtpReceiver
 
-TEST_DATABASE_URL = os.environ.get("DUBAN_TEST_DATABASE_URL")
+
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (`test_gw0`, …), made
+    beside the one named, so workers never empty each other's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine, make_url, text
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if found.first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+TEST_DATABASE_URL = _worker_database(os.environ.get("DUBAN_TEST_DATABASE_URL"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
