@@ -38,6 +38,7 @@ COMMANDS = (launch, monitor, serve, report, demo, notice_import, web, coordinato
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    before = os.environ.get("DUBAN_NOW")
     try:
         if getattr(args, "now", None):
             set_clock(args.now)
@@ -49,6 +50,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(said, file=sys.stderr)
         return EXIT_BAD_INPUT
+    finally:
+        # `--now` held for this command only: a caller that runs `main` again in the same
+        # process (a test, a script) gets its own clock back.
+        if before is None:
+            os.environ.pop("DUBAN_NOW", None)
+        else:
+            os.environ["DUBAN_NOW"] = before
+        get_settings.cache_clear()
 
 
 def parser() -> argparse.ArgumentParser:

@@ -172,3 +172,14 @@ def test_a_broken_calendar_file_is_named_and_nothing_is_written(tmp_path: Path) 
     assert run.stderr.startswith("duban: working calendar: ")
     assert "2027.yaml: holidays: '2027-02-30' is not a date or a range" in run.stderr
     assert snapshot() == before
+
+
+def test_now_holds_for_one_command_in_a_process(capsys: pytest.CaptureFixture[str]) -> None:
+    from cli.main import main
+    from config.clock import now
+
+    # A refused command still ran under the clock it was given; the next one is back on time.
+    assert main(["status", "no-such-campaign", "--now", "2021-09-27T09:00"]) == 2
+    assert "no-such-campaign" in capsys.readouterr().err
+    assert "DUBAN_NOW" not in os.environ
+    assert now().year >= 2026
