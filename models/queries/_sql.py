@@ -44,6 +44,10 @@ DEPARTMENT: Table = Department.__table__  # type: ignore[attr-defined]
 ASSIGNMENT: Table = Assignment.__table__  # type: ignore[attr-defined]
 TOKEN: Table = LinkToken.__table__  # type: ignore[attr-defined]
 NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
+# A message with its unit's assignment and department: where most reads of the ledger start.
+MESSAGE_UNIT = NOTIFICATION.join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id).join(
+    DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id
+)
 SUBMISSION: Table = Submission.__table__  # type: ignore[attr-defined]
 ATTACHMENT: Table = Attachment.__table__  # type: ignore[attr-defined]
 COORDINATOR: Table = Coordinator.__table__  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from models.queries._sql import (
     ASSIGNMENT,
     CAMPAIGN,
     DEPARTMENT,
+    MESSAGE_UNIT,
     NOTIFICATION,
     TOKEN,
     _chunks,
@@ -189,8 +190,7 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
                 TOKEN.c.salt,
                 TOKEN.c.token_hash,
             )
-            .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
-            .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+            .select_from(MESSAGE_UNIT)
             .outerjoin(live, live.c.assignment_id == ASSIGNMENT.c.id)
             .outerjoin(TOKEN, TOKEN.c.id == live.c.token_id)
             .where(NOTIFICATION.c.id.in_(chunk))

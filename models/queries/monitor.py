@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from config.clock import to_utc
-from models.queries._sql import ASSIGNMENT, CAMPAIGN, DEPARTMENT, NOTIFICATION, _chunks, _utc
+from models.queries._sql import (
+    ASSIGNMENT,
+    CAMPAIGN,
+    DEPARTMENT,
+    MESSAGE_UNIT,
+    NOTIFICATION,
+    _chunks,
+    _utc,
+)
 from models.queries.delivery import UNSENT, due, withdraw
 from models.queries.ledger import _is_rung, _still_wanted
 from models.tables import OPEN_STATUSES
@@ -89,8 +97,7 @@ def withdraw_stale_rungs(
             DEPARTMENT.c.in_file,
             NOTIFICATION.c.kind,
         )
-        .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
-        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .select_from(MESSAGE_UNIT)
         .where(
             NOTIFICATION.c.campaign_id == campaign_id,
             _is_rung(),
@@ -112,8 +119,7 @@ def due_for_sending(conn: Connection, campaign_id: int, now: datetime) -> list[i
     their backoff."""
     query = (
         select(NOTIFICATION.c.id)
-        .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
-        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .select_from(MESSAGE_UNIT)
         .where(
             NOTIFICATION.c.campaign_id == campaign_id,
             _still_wanted(),

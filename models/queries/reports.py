@@ -15,6 +15,7 @@ from models.queries._sql import (
     ATTACHMENT,
     CAMPAIGN,
     DEPARTMENT,
+    MESSAGE_UNIT,
     NOTIFICATION,
     REPORT,
     REPORT_DELIVERY,
@@ -195,8 +196,7 @@ def sent_between(
     """Messages that went out in [start, end): kind, recipient and the unit's name."""
     query = (
         select(NOTIFICATION.c.kind, NOTIFICATION.c.recipient, DEPARTMENT.c.name)
-        .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
-        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .select_from(MESSAGE_UNIT)
         .where(
             NOTIFICATION.c.campaign_id == campaign_id,
             NOTIFICATION.c.state == DeliveryState.SENT,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from config.clock import to_utc
-from models.queries._sql import ASSIGNMENT, DEPARTMENT, NOTIFICATION, _utc
+from models.queries._sql import ASSIGNMENT, DEPARTMENT, MESSAGE_UNIT, NOTIFICATION, _utc
 from models.tables import DeliveryState
 
 
@@ -64,8 +64,7 @@ def ledger_of_campaign(conn: Connection, campaign_id: int) -> list[dict[str, Any
     """Every message of a campaign with its department's code, oldest first."""
     query = (
         select(DEPARTMENT.c.code, *_message_columns())
-        .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.assignment_id)
-        .join(DEPARTMENT, DEPARTMENT.c.id == ASSIGNMENT.c.department_id)
+        .select_from(MESSAGE_UNIT)
         .where(NOTIFICATION.c.campaign_id == campaign_id)
         .order_by(NOTIFICATION.c.id)
     )
