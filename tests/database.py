@@ -2,8 +2,9 @@
 
 Migrating an empty database takes about a second; a test suite of a hundred database tests
 paid it a hundred times. The migrations run once, on a template; every test then gets a copy
-(SQLite: the migrated file copied; PostgreSQL: the tables emptied, which measured faster than
-`CREATE DATABASE … TEMPLATE`). The migration tests ask for an empty database instead
+(SQLite: the migrated file copied; PostgreSQL: the tables emptied with one TRUNCATE, about
+90 ms here against about 150 ms for DROP DATABASE then `CREATE DATABASE … TEMPLATE`, which also
+needs every connection to the old one closed). The migration tests ask for an empty database instead
 (`pytest.mark.empty_database`) and so still run every revision themselves.
 """
 

@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse
 from models import queries as q
 from models.db import get_engine
 from tasks.link import storage
+from tasks.link.names import extension
 from tasks.link.policy import BROWSER_PICTURES
 
 # The pictures a browser shows safely in a page, by extension; every other file downloads.
@@ -15,7 +16,7 @@ INLINE_TYPES = {ext: f"image/{'jpeg' if ext == 'jpg' else ext}" for ext in BROWS
 
 
 def shown_inline(name: str) -> bool:
-    return _extension(name) in INLINE_TYPES
+    return extension(name) in INLINE_TYPES
 
 
 def attachment_response(
@@ -31,14 +32,10 @@ def attachment_response(
     path = storage.path_of(found["relpath"])
     if not path.exists():
         raise HTTPException(404)
-    inline = INLINE_TYPES.get(_extension(found["name"]))
+    inline = INLINE_TYPES.get(extension(found["name"]))
     return FileResponse(
         path,
         media_type=inline or "application/octet-stream",
         filename=found["name"],
         content_disposition_type="inline" if inline else "attachment",
     )
-
-
-def _extension(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower()

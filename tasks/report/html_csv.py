@@ -13,6 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from config.clock import format_local, local, month_day
+from tasks.link.names import extension
 from tasks.link.policy import BROWSER_PICTURES
 from tasks.link.storage import path_of
 from tasks.messages.labels import STATUS_LABELS
@@ -39,7 +40,7 @@ def write_html(report: Report, out_dir: Path) -> Path:
         shown = []
         for a in u.attachments:
             item = {**a, "shown": None}
-            if a["name"].rsplit(".", 1)[-1].lower() in BROWSER_PICTURES:
+            if extension(a["name"]) in BROWSER_PICTURES:
                 files.mkdir(exist_ok=True)
                 target = files / f"{a['id']}.{a['name'].rsplit('.', 1)[-1].lower()}"
                 _place(path_of(a["relpath"]), target)

@@ -12,6 +12,7 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
+from tasks.link.names import extension
 from tasks.link.policy import WORD_PICTURES
 from tasks.link.storage import path_of
 from tasks.report.facts import ReportUnit
@@ -48,7 +49,7 @@ def _unit_pictures(files: list[dict[str, Any]]) -> list[bytes]:
     """What to embed of one unit's attachments: its pictures, ready for the document."""
     blobs = []
     for attachment in files:
-        if attachment["name"].rsplit(".", 1)[-1].lower() not in WORD_PICTURES:
+        if extension(attachment["name"]) not in WORD_PICTURES:
             continue
         try:
             blobs.append(embeddable(path_of(attachment["relpath"])))
