@@ -28,7 +28,7 @@ from cli import (
     web,
 )
 from cli.exits import EXIT_BAD_INPUT, Refused
-from cli.text import db_label
+from cli.text import Printable, db_label
 from config.clock import ClockError, parse_instant
 from config.settings import get_settings
 
@@ -37,9 +37,11 @@ COMMANDS = (launch, monitor, serve, report, demo, notice_import, web, coordinato
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = Printable(sys.stdout), Printable(sys.stderr)  # type: ignore[assignment]
     before = os.environ.get("DUBAN_NOW")
     try:
+        args = parser().parse_args(argv)
         if getattr(args, "now", None):
             set_clock(args.now)
         run: Callable[[argparse.Namespace], int] = args.run
@@ -51,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(said, file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:
+        sys.stdout, sys.stderr = streams
         # `--now` held for this command only: a caller that runs `main` again in the same
         # process (a test, a script) gets its own clock back.
         if before is None:

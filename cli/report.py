@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.exits import EXIT_FAILED_SENDS, EXIT_OK, NoCampaign, Refused
+from config.private_files import private_folder
 
 if TYPE_CHECKING:
     from cli.exits import Commands
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     check_campaign(args.campaign)
     if args.out:
         try:  # before the flow starts: a wrong folder is reported at once, in one line
-            args.out.mkdir(parents=True, exist_ok=True)
+            private_folder(args.out)
         except OSError as exc:
             raise Refused(f"--out: cannot write the report there: {exc}") from exc
     from flows.report import report_flow

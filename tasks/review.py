@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from config.campaign.channels import channel_problem
 from config.campaign.deadlines import deadline_at
 from config.campaign.schema import CampaignSettings
+from config.plain_text import control_char
 from models import queries as q
 from models.db import get_engine
 from models.kinds import EXTENDED, REASSIGNED, RESENT, RETURNED, action_kind, deadline_key
@@ -55,6 +56,7 @@ def return_for_revision(
         raise ActionRefused("退回修改时请填写修改意见。")
     if len(comment) > MAX_COMMENT_CHARS:
         raise ActionRefused(f"修改意见请控制在{MAX_COMMENT_CHARS}字以内。")
+    _plain("修改意见", comment, multiline=True)
     if unit["status"] != AssignmentStatus.SUBMITTED:
         raise ActionRefused("该单位当前没有待审核的材料。")
     with get_engine().begin() as conn:
@@ -117,6 +119,8 @@ def reassign(
     of the campaign file keeps this contact."""
     if unit["status"] == AssignmentStatus.ACCEPTED:
         raise ActionRefused("该单位的材料已通过验收，无需重新指派。")
+    _plain("联系人", person or "")
+    _plain("联系电话", phone or "")
     notify = parse_contacts(notify_text, unit["spec"])
     contact = {"notify": notify, "person": (person or "").strip() or None}
     contact["phone"] = (phone or "").strip() or None
@@ -129,6 +133,12 @@ def reassign(
         q.withdraw_unsent(conn, unit["assignment_id"], notify, now)
         kind = action_kind(REASSIGNED, link["token_hash"][:16])
         return _plan(conn, {**unit, "notify": notify}, kind, now)
+
+
+def _plain(label: str, text: str, multiline: bool = False) -> None:
+    char = control_char(text, multiline)
+    if char:
+        raise ActionRefused(f"{label}含有不可见的控制字符（{char}），请删除后重试。")
 
 
 def send_now(ids: list[int], now: datetime | None = None) -> SendReport:

@@ -134,6 +134,13 @@ def test_no_get_of_any_page_changes_anything(
             answer = a.client.get(path)
             assert answer.status_code == 200, path
             assert expected in answer.text, path
+            # A link checker's HEAD: the GET's status and headers, no body, nothing changed.
+            head = a.client.head(path)
+            assert head.status_code == 200 and head.content == b"", path
+            assert head.headers["content-type"] == answer.headers["content-type"], path
+            allowed = a.client.options(path)
+            assert allowed.status_code == 204, path
+            assert {"GET", "HEAD"} <= set(allowed.headers["allow"].split(", ")), path
         for attachment, content in ((jpg_id, JPEG), (pdf_id, PDF)):
             for client, path in (
                 (a.client, f"{link_a}/files/{attachment}"),
@@ -167,10 +174,18 @@ def test_no_get_of_any_page_changes_anything(
             answer = desk.get(path)
             assert answer.status_code == 200, path
             assert expected in answer.text, path
+            head = desk.client.head(path)
+            assert head.status_code == 200 and head.content == b"", path
+        # Signed out, HEAD is sent to sign in as GET is; an action answers OPTIONS with POST.
+        assert a.client.head("/c/test-campaign").headers["location"].startswith("/login?next=")
+        action = a.client.options("/c/test-campaign/u/a/accept")
+        assert action.status_code == 204 and action.headers["allow"] == "OPTIONS, POST"
+        assert a.client.options("/no/such/page").status_code == 404
         # A GET of an action's URL is not the action.
         for path in ("/c/test-campaign/u/a/accept?version=1", "/c/test-campaign/u/a/reassign"):
             assert desk.get(path).status_code == 405
         assert a.client.get("/logout").status_code == 405
+        assert a.client.head("/logout").status_code == 405
 
         assert snapshot() == before
         assert stored_files(duban_env) == files

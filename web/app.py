@@ -11,12 +11,14 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.auth import router as auth_router
 from web.dashboard import campaign, campaigns, export, unit
 from web.department import router as department_router
 from web.deps import LoginRequired
+from web.methods import HeadAndOptions
 from web.pages import HERE, templates
 
 # No inline script or style anywhere: a summary that smuggled markup past escaping still could
@@ -34,11 +36,12 @@ SECURITY_HEADERS = {
 
 def create_app() -> ASGIApp:
     app = FastAPI(title="duban", docs_url=None, redoc_url=None, openapi_url=None)
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(department_router)
-    app.include_router(auth_router)
-    for dashboard in (campaigns, campaign, export, unit):
-        app.include_router(dashboard.router)
+    static = Mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.router.routes.append(static)
+    dashboard = (campaigns, campaign, export, unit)
+    routers = (department_router, auth_router, *(page.router for page in dashboard))
+    for router in routers:
+        app.include_router(router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
@@ -68,12 +71,13 @@ def create_app() -> ASGIApp:
                 else "请检查链接是否完整。",
             },
             status_code=exc.status_code,
+            headers=exc.headers,  # Allow with a 405, Retry-After with a 429 or 503
         )
 
     # Everything imported and built by now lives as long as the process: moved out of the
     # collector's sight, it is not walked again at every collection (the p99 outliers).
     gc.freeze()
-    return SecurityHeaders(app)
+    return SecurityHeaders(HeadAndOptions(app, [static, *(r for x in routers for r in x.routes)]))
 
 
 class SecurityHeaders:

@@ -30,8 +30,8 @@ from pydantic import (
 
 from config.campaign.channels import channel_problem, known_kind, resolve_tags
 from config.ladder import DEFAULT_LADDER, OfficeHours, Rung
+from config.plain_text import control_char
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,79}$"
 CODE_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 TAG_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -46,6 +46,26 @@ STORED = {"stored": True}
 def _judged(info: ValidationInfo) -> bool:
     """True when a file is being read: its rules apply; False for a stored spec."""
     return not (info.context or {}).get("stored")
+
+
+def _plain(multiline: bool) -> AfterValidator:
+    """Refuses control characters (config.plain_text): one line for names, titles and
+    contacts; line breaks and tabs admitted in a duty or a note."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        char = control_char(value, multiline) if _judged(info) else None
+        if char:
+            kind = "text" if multiline else "one line of text"
+            raise ValueError(f"contains a control character ({char}); write it as {kind}")
+        return value
+
+    return AfterValidator(check)
+
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _plain(False)]
+Words = Annotated[str, StringConstraints(strip_whitespace=True), _plain(False)]  # may be left out
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _plain(True)]
+Paragraph = Annotated[str, _plain(True)]
 
 
 class Strict(BaseModel):
@@ -72,18 +92,18 @@ Channel = Annotated[str, AfterValidator(_check_channel)]
 class Contact(Strict):
     """Someone who is told things: the coordinator, a department head, the leadership group."""
 
-    name: Text
-    person: str | None = None
-    phone: str | None = None
+    name: Line
+    person: Words | None = None
+    phone: Words | None = None
     notify: list[Channel] = Field(min_length=1)
 
 
 class Department(Strict):
     code: Annotated[str, StringConstraints(pattern=CODE_RE)]
-    name: Text
+    name: Line
     notify: list[Channel] = Field(min_length=1)
-    person: str | None = None
-    phone: str | None = None
+    person: Words | None = None
+    phone: Words | None = None
     duties: list[Text] = Field(default_factory=list)
     head: Contact | None = None  # the department's head: told when the ladder escalates
 
@@ -100,7 +120,7 @@ class Requirements(Strict):
     paper_copy: bool = False
     pictures: bool = False
     video: bool = False
-    note: str | None = None
+    note: Paragraph | None = None
 
 
 def _date_or_datetime(value: object) -> object:
@@ -139,15 +159,15 @@ class CampaignSettings(Strict):
     """Everything the file says but its departments: stored with the campaign (`spec`)."""
 
     slug: Annotated[str, StringConstraints(pattern=SLUG_RE)]
-    title: Text
+    title: Line
     due: date | datetime
     timezone: str = "Asia/Shanghai"
-    lead_office: str | None = None
-    document_number: str | None = None
+    lead_office: Words | None = None
+    document_number: Words | None = None
     coordinator: Contact | None = None
-    theme: str | None = None
+    theme: Words | None = None
     period: Period | None = None
-    guidance: str | None = None
+    guidance: Paragraph | None = None
     common_duties: list[Text] = Field(default_factory=list)
     requirements: Requirements = Field(default_factory=Requirements)
     channels: dict[str, list[Channel]] = Field(default_factory=dict)

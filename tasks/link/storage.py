@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from config.private_files import private_folder
 from config.settings import get_settings
 from tasks.link.names import safe_name
 from tasks.link.policy import MIB, empty, too_big
@@ -35,13 +36,6 @@ class StoredFile:
 
 def _root(root: Path | None) -> Path:
     return root if root is not None else get_settings().attachments_dir
-
-
-def _private_dir(path: Path) -> None:
-    # 0o700: the files are a department's internal material; other local accounts (a shared
-    # server, a backup agent) have no business reading them. mkdir's mode only applies to a
-    # folder it creates, so an operator's own choice for an existing folder is left alone.
-    path.mkdir(mode=0o700, exist_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -72,10 +66,9 @@ def store(
     if campaign_id < 0 or assignment_id < 0:
         raise ValueError("campaign_id and assignment_id must not be negative")
     base = _root(root)
-    base.parent.mkdir(parents=True, exist_ok=True)
-    folder = base / str(campaign_id) / str(assignment_id)
-    for level in (base, folder.parent, folder):
-        _private_dir(level)
+    # Owner-only: the files are a department's internal material; other local accounts (a
+    # shared server, a backup agent) have no business reading them.
+    folder = private_folder(base / str(campaign_id) / str(assignment_id))
     label = f"附件“{safe_name(shown_name)}”" if shown_name is not None else "附件"
 
     # mkstemp creates the file 0o600 and with O_EXCL; writing next to the final name keeps

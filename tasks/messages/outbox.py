@@ -10,6 +10,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from config.clock import now as clock_now
+from config.private_files import private_folder, write_private
 from config.settings import get_settings
 
 
@@ -48,10 +49,9 @@ def write_eml(
         message.add_attachment(
             attach.path.read_bytes(), maintype=maintype, subtype=subtype, filename=attach.name
         )
-    target_dir = settings.outbox_dir / folder
-    target_dir.mkdir(parents=True, exist_ok=True)
+    # Owner-only: each message carries its unit's link, a bearer token.
+    target_dir = private_folder(settings.outbox_dir / folder)
     target = target_dir / f"{name}.eml"
-    tmp = target.with_suffix(".eml.tmp")
-    tmp.write_bytes(bytes(message))
+    tmp = write_private(target.with_suffix(".eml.tmp"), bytes(message))
     os.replace(tmp, target)
     return target

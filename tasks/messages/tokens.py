@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from config.private_files import private_folder
 from config.settings import Settings, get_settings
 
 KEY_FILE = "secret.key"
@@ -64,7 +65,7 @@ def secret_key(settings: Settings | None = None) -> bytes:
         return settings.secret_key.encode("utf-8")
     path = Path(settings.data_dir) / KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         tmp = path.with_name(f"{KEY_FILE}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:

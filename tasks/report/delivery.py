@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from config.campaign.channels import redact
 from config.campaign.schema import CampaignSettings
 from config.clock import format_local
+from config.private_files import open_private, private_folder
 from config.settings import get_settings
 from models import queries as q
 from models.db import get_engine
@@ -104,11 +105,12 @@ def _kept_copy(report: Report, document: Path, digest: str) -> Path:
     """The document as this report made it, under its digest: the visible file is rewritten
     by every run (a later progress report too), and a retry must attach this one."""
     folder = get_settings().data_dir / "reports" / report.slug / "delivered"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(folder)
     kept = folder / f"{digest[:16]}-{'final' if report.final else 'progress'}.docx"
     if not kept.exists():
         tmp = kept.with_suffix(f".{os.getpid()}.tmp")
-        shutil.copyfile(document, tmp)
+        with document.open("rb") as read, open_private(tmp) as write:
+            shutil.copyfileobj(read, write)
         os.replace(tmp, kept)
     return kept
 

@@ -22,6 +22,7 @@ from docx.shared import Cm, Length, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from config.clock import format_local, local, month_day
+from config.private_files import open_private, private_folder
 from tasks.messages.labels import STATUS_LABELS
 from tasks.messages.render import format_deadline, period_text
 from tasks.report.chart import progress_png
@@ -39,7 +40,7 @@ def clean(text: str | None) -> str:
 
 
 def write_docx(report: Report, out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(out_dir)
     tz, f = report.timezone, report.figures
     doc = Document()
     _fonts(doc)
@@ -134,7 +135,8 @@ def write_docx(report: Report, out_dir: Path) -> Path:
         or [["无", ""]],
     )
     path = out_dir / f"{report.slug}-report.docx"
-    doc.save(str(path))
+    with open_private(path) as handle:
+        doc.save(handle)
     return path
 
 

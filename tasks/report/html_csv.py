@@ -3,7 +3,6 @@ statistics. Departments' text is data: escaped in HTML, written verbatim in the 
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 from dataclasses import replace
@@ -13,6 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from config.clock import format_local, local, month_day
+from config.private_files import open_private, private_folder, write_private
 from tasks.link.names import extension
 from tasks.link.policy import BROWSER_PICTURES
 from tasks.link.storage import path_of
@@ -20,6 +20,7 @@ from tasks.messages.labels import STATUS_LABELS
 from tasks.messages.render import format_deadline, period_text
 from tasks.report.chart import progress_svg
 from tasks.report.facts import Report
+from tasks.spreadsheet import SafeWriter
 
 
 @lru_cache(maxsize=1)
@@ -32,7 +33,7 @@ def _template() -> Template:
 
 def write_html(report: Report, out_dir: Path) -> Path:
     """`<slug>-report.html`, with the pictures it shows copied to `<slug>-files/`."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(out_dir)
     files = out_dir / f"{report.slug}-files"
     tz = report.timezone
     units = []
@@ -41,7 +42,7 @@ def write_html(report: Report, out_dir: Path) -> Path:
         for a in u.attachments:
             item = {**a, "shown": None}
             if extension(a["name"]) in BROWSER_PICTURES:
-                files.mkdir(exist_ok=True)
+                private_folder(files)
                 target = files / f"{a['id']}.{a['name'].rsplit('.', 1)[-1].lower()}"
                 _place(path_of(a["relpath"]), target)
                 item["shown"] = f"{files.name}/{target.name}"
@@ -62,7 +63,7 @@ def write_html(report: Report, out_dir: Path) -> Path:
         chart=progress_svg(report),
     )
     path = out_dir / f"{report.slug}-report.html"
-    path.write_text(html, encoding="utf-8")
+    write_private(path, html)
     return path
 
 
@@ -74,16 +75,17 @@ def _place(source: Path, target: Path) -> None:
     try:
         os.link(source, target)
     except OSError:
-        shutil.copyfile(source, target)
+        with source.open("rb") as read, open_private(target) as write:
+            shutil.copyfileobj(read, write)
 
 
 def write_csv(report: Report, out_dir: Path) -> Path:
     """One row per unit; UTF-8 with a BOM so that Excel opens it as such."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(out_dir)
     path = out_dir / f"{report.slug}-statistics.csv"
     tz = report.timezone
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+    with open_private(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = SafeWriter(handle)
         writer.writerow(
             [
                 "单位代码",

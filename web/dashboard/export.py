@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
@@ -16,6 +15,7 @@ from models import queries as q
 from models.db import get_engine
 from models.kinds import NOTICE
 from tasks.messages.labels import STATUS_LABELS, message_label
+from tasks.spreadsheet import SafeWriter
 from web.dashboard.rows import OverdueDays, View, campaign_or_404
 from web.deps import SignedIn
 from web.pages import short_time
@@ -62,7 +62,7 @@ def _csv_rows(found: dict[str, Any], view: View, now: datetime) -> Iterator[str]
     tz, spec = found["timezone"], found["spec"]
     overdue = OverdueDays(now, tz)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     out.write("\ufeff")
     writer.writerow(HEADER)
     offset = 0
