@@ -38,7 +38,7 @@ COMMANDS = (launch, monitor, serve, report, demo, notice_import, web, coordinato
 
 def main(argv: Sequence[str] | None = None) -> int:
     streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = Printable(sys.stdout), Printable(sys.stderr)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = Printable(sys.stdout), Printable(sys.stderr)
     before = os.environ.get("DUBAN_NOW")
     try:
         args = parser().parse_args(argv)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import IO, Any
 
 # What makes a spreadsheet read a cell as a formula (or, for tab and CR, shift it into one).
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
@@ -27,7 +27,7 @@ def as_text(value: Any) -> Any:
 class SafeWriter:
     """`csv.writer` whose text cells never start a formula."""
 
-    def __init__(self, handle: TextIO) -> None:
+    def __init__(self, handle: IO[str]) -> None:
         self._writer = csv.writer(handle)
 
     def writerow(self, row: Iterable[Any]) -> None:
