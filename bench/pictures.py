@@ -125,6 +125,9 @@ def main() -> None:
         print(f"duban report, {args.count} unit(s) with a {width}x{height} PNG{bomb}:")
         print(f"  wall time {result['s']:.1f} s, peak RSS {int(result['peak_kb']) // 1024} MB")
         print(f"  pictures in the Word document (the chart included): {shapes}")
+        for line in str(result["stderr"]).splitlines():
+            if "not embedded" in line:
+                print(f"  logged: {line.strip()}")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

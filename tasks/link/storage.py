@@ -37,7 +37,7 @@ def _root(root: Path | None) -> Path:
     return root if root is not None else get_settings().attachments_dir
 
 
-def _private_dir(path: Path) -> None:
+def private_dir(path: Path) -> None:
     # 0o700: the files are a department's internal material; other local accounts (a shared
     # server, a backup agent) have no business reading them. mkdir's mode only applies to a
     # folder it creates, so an operator's own choice for an existing folder is left alone.
@@ -75,7 +75,7 @@ def store(
     base.parent.mkdir(parents=True, exist_ok=True)
     folder = base / str(campaign_id) / str(assignment_id)
     for level in (base, folder.parent, folder):
-        _private_dir(level)
+        private_dir(level)
     label = f"附件“{safe_name(shown_name)}”" if shown_name is not None else "附件"
 
     # mkstemp creates the file 0o600 and with O_EXCL; writing next to the final name keeps
