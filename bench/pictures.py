@@ -7,21 +7,21 @@ sent). The first `--count` units each submit one RGB PNG of `--picture` pixels t
 link's code path. With `--bomb`, the last unit's stored picture is then replaced on disk by a
 13000x13000 black PNG (about 500 KB, 676 MB once decoded), as a file stored before uploads
 were measured would be. Then `duban report --latest --no-send` runs as a real process, and
-its wall time and peak RSS are measured: the peak is `ru_maxrss` of a small launcher's
-children (the launcher is a fresh interpreter, so the report's process does not start at the
-size of this one, which held the pictures it made).
+its wall time and peak RSS are measured: the peak is `ru_maxrss` of the children of the
+tests' small launcher (`tests.helpers.PEAK_LAUNCHER`), so that the report's process does not
+start at the size of this one, which held the pictures it made.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from docx import Document
@@ -29,29 +29,23 @@ from docx import Document
 from bench.launch import _fresh_database, plan_campaign
 from bench.web import LAUNCHED, NOW, SLUG, TZ, _campaign_file, open_units
 from tests.files import big_png, png_bytes
+from tests.helpers import PEAK_LAUNCHER
 
 ROOT = Path(__file__).resolve().parent.parent
-# The launcher: runs the command given and prints its wall time and its children's peak RSS.
-LAUNCHER = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-run = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"rc": run.returncode, "s": time.perf_counter() - start, "peak_kb": peak_kb,
-                  "stdout": run.stdout[-2000:], "stderr": run.stderr[-4000:]}))
-"""
 
 
-def measured(*command: str) -> dict[str, object]:
-    """`command` run by the launcher: its exit code, wall time, peak RSS and output."""
+def measured(stderr: Path, *command: str) -> tuple[int, float, int]:
+    """`command` run by the tests' launcher: its exit code, wall time and peak RSS in MiB."""
+    start = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, *command],
+        [sys.executable, "-c", PEAK_LAUNCHER, str(stderr), *command],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-    return dict(json.loads(run.stdout))
+    seconds = time.perf_counter() - start
+    return run.returncode, seconds, int(run.stdout.strip().splitlines()[-1]) // 1024
 
 
 def seed(work: Path, url: str, size: tuple[int, int], count: int, bomb: bool) -> None:
@@ -114,18 +108,20 @@ def main() -> None:
     try:
         seed(work, url, (width, height), args.count, args.bomb)
         out = work / "report"
-        result = measured(
-            sys.executable, "-m", "cli.main", "report", SLUG, "--latest", "--no-send",
+        errors = work / "stderr.txt"
+        code, seconds, peak = measured(
+            errors, sys.executable, "-m", "cli.main", "report", SLUG, "--latest", "--no-send",
             "--out", str(out), "--now", NOW,
         )  # fmt: skip
-        if result["rc"] != 0:
-            raise SystemExit(f"the report failed:\n{result['stderr']}")
+        logged = errors.read_text(encoding="utf-8")
+        if code != 0:
+            raise SystemExit(f"the report failed:\n{logged[-4000:]}")
         shapes = len(Document(str(out / f"{SLUG}-report.docx")).inline_shapes)
         bomb = " and a stored 13000x13000 PNG" if args.bomb else ""
         print(f"duban report, {args.count} unit(s) with a {width}x{height} PNG{bomb}:")
-        print(f"  wall time {result['s']:.1f} s, peak RSS {int(result['peak_kb']) // 1024} MB")
+        print(f"  wall time {seconds:.1f} s, peak RSS {peak} MB")
         print(f"  pictures in the Word document (the chart included): {shapes}")
-        for line in str(result["stderr"]).splitlines():
+        for line in logged.splitlines():
             if "not embedded" in line:
                 print(f"  logged: {line.strip()}")
     finally:
