@@ -9,6 +9,7 @@ import io
 import re
 import secrets
 import stat
+import struct
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,20 @@ def picture(tmp_path: Path, width: int, height: int, *, plain: bool = False) -> 
     return path.read_bytes()
 
 
+def declared_jpeg(width: int, height: int) -> bytes:
+    """A real small JPEG, with a 60 KB EXIF block first, whose frame header claims
+    `width`x`height` (the pixels that follow are too few; the header alone is read)."""
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 60_000  # ImageDescription: pushes the frame header past 60 KB
+    Image.new("RGB", (16, 16), "red").save(out, "JPEG", exif=exif)
+    data = bytearray(out.getvalue())
+    frame = data.index(b"\xff\xc0")
+    assert frame > 60_000
+    data[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
 @pytest.mark.pure
 def test_the_upload_check_reads_a_pictures_size_from_its_header(
     tmp_path: Path, bomb: bytes
@@ -79,6 +94,10 @@ def test_the_upload_check_reads_a_pictures_size_from_its_header(
     within.seek(100)
     check_pixels("大图.png", within)
     assert within.tell() == 0  # left at its start, for the store to copy it whole
+    # A JPEG is read up to its frame header, past whatever a camera writes before it.
+    with pytest.raises(AttachmentRefused) as refused:
+        check_pixels("航拍.jpg", io.BytesIO(declared_jpeg(20000, 9000)))
+    assert str(refused.value) == refusal("航拍.jpg", "20000×9000")
     # What Pillow cannot read passed the signature check and is kept as a file, as before.
     for name, data in (("相机.jpg", JPEG), ("截断.png", bomb[:40]), ("手机.heic", b"x" * 64)):
         check_pixels(name, io.BytesIO(data))
