@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
 
+    @property
+    def thumbnails_dir(self) -> Path:
+        return self.data_dir / "thumbnails"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

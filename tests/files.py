@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import struct
 import zlib
+from pathlib import Path
+from typing import BinaryIO
 
 
 def png_bytes(width: int = 64, height: int = 48) -> bytes:
@@ -51,3 +53,30 @@ def pdf_bytes() -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def big_png(path: Path, width: int, height: int, *, plain: bool = False) -> int:
+    """A real RGB PNG of `width`x`height` written row by row, so that neither the pixels nor
+    the compressed stream is ever whole in memory; returns its size in bytes. `plain`: every
+    pixel black, the decompression bomb's trick (13000x13000 comes to about 500 KB, and
+    decodes to 676 MB in Pillow); otherwise diagonal colour bands."""
+
+    def chunk(out: BinaryIO, kind: bytes, data: bytes) -> None:
+        body = kind + data
+        out.write(struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body)))
+
+    stride = 3 * width
+    # One long band; each row is a slice of it one pixel further on (filter byte 0 first).
+    band = bytes((x * 7) % 251 for x in range(stride + 3 * 256))
+    squeeze = zlib.compressobj(9 if plain else 1)
+    with path.open("wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n")
+        chunk(out, b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        zero = b"\x00" * (stride + 1)
+        for y in range(height):
+            row = zero if plain else b"\x00" + band[3 * (y % 256) : 3 * (y % 256) + stride]
+            if data := squeeze.compress(row):
+                chunk(out, b"IDAT", data)
+        chunk(out, b"IDAT", squeeze.flush())
+        chunk(out, b"IEND", b"")
+    return path.stat().st_size

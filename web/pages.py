@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from config.clock import days_overdue, format_remaining, to_utc
 from tasks.messages.labels import STATUS_LABELS, message_label
 from tasks.messages.render import format_deadline
-from web.files import shown_inline
+from web.files import has_thumbnail
 
 HERE = Path(__file__).resolve().parent
 
@@ -81,7 +81,7 @@ def _environment() -> Environment:
         DELIVERY_MARKS=DELIVERY_MARKS,
         message_label=message_label,
         days_overdue=days_overdue,
-        shown_inline=shown_inline,
+        has_thumbnail=has_thumbnail,
     )
     env.filters.update(
         short_time=short_time,

@@ -24,6 +24,18 @@ PICTURES = ("jpg", "jpeg", "png", "gif", "webp", "bmp", "heic", "heif", "tif", "
 BROWSER_PICTURES = frozenset(("jpg", "jpeg", "png", "gif", "webp"))
 # What Word shows and python-docx reads: the report's Word document embeds these.
 WORD_PICTURES = frozenset(("jpg", "jpeg", "png", "gif", "bmp"))
+# What Pillow reads, by extension, as the format name it is opened with (`tasks.imaging`): the
+# pictures whose size is checked at upload, and that the report and the dashboard shrink.
+PILLOW_FORMATS = {
+    **dict.fromkeys(("jpg", "jpeg"), "JPEG"),
+    **{ext: ext.upper() for ext in ("png", "gif", "webp", "bmp")},
+    **dict.fromkeys(("tif", "tiff"), "TIFF"),
+}
+# The most pixels a picture may have. A phone photo has 12-50 million, a scanned A3 page at
+# 600 dpi 70 million (such a scan belongs in a PDF). Decoded, Pillow keeps 4 bytes a pixel:
+# 200 MB at the cap, while a PNG of 13000x13000 black pixels is 500 KB on disk and 676 MB in
+# memory. Pictures over it are refused at upload, and never decoded if stored before.
+MAX_PICTURE_PIXELS = 50_000_000
 
 # Ordinary office material only. Notably absent: html/svg/xml (script runs when opened in a
 # browser), exe/js/bat and the like, and archives (they hide all of the above).
@@ -90,6 +102,14 @@ def too_big(label: str, max_bytes: int) -> AttachmentRefused:
 
 def empty(label: str) -> AttachmentRefused:
     return AttachmentRefused(f"{label}是空文件。")
+
+
+def too_many_pixels(shown: str, size: tuple[int, int] | None) -> AttachmentRefused:
+    measured = f"（{size[0]}×{size[1]}）" if size else ""
+    return AttachmentRefused(
+        f"图片“{shown}”像素过大{measured}，"
+        f"请缩小到{MAX_PICTURE_PIXELS // 10_000}万像素以内后再上传。"
+    )
 
 
 def not_allowed(shown: str) -> AttachmentRefused:

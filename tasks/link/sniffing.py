@@ -1,5 +1,5 @@
-"""Checking an upload before anything is kept: its type by name, its size, and whether its
-first bytes agree with its extension.
+"""Checking an upload before anything is kept: its type by name, its size, whether its first
+bytes agree with its extension, and a picture's pixel count as its header states it.
 
 A renamed executable ("活动照片.jpg") must not reach a coordinator's PC: each allowed type has a
 signature that its first `HEAD_BYTES` must show; text types, which have none, must not look
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Callable, Sequence
+from typing import BinaryIO
 
+from tasks.imaging import PictureTooLarge, open_picture, readable
 from tasks.link.names import extension, safe_name
 from tasks.link.policy import (
     ALLOWED,
@@ -21,6 +23,7 @@ from tasks.link.policy import (
     not_allowed,
     size_text,
     too_big,
+    too_many_pixels,
 )
 
 
@@ -190,3 +193,21 @@ def check_all(files: Sequence[tuple[str, bytes, int]], limits: Limits) -> list[s
     if sum(size for _, _, size in files) > limits.max_total_bytes:
         raise AttachmentRefused(f"附件合计超过{size_text(limits.max_total_bytes)}的上限。")
     return shown
+
+
+def check_pixels(shown: str, stream: BinaryIO) -> None:
+    """Refuse a picture over the pixel cap, from its header alone (nothing is decoded).
+
+    `stream`: the upload, at its start (left there). A picture Pillow cannot read passed the
+    signature check and is kept as a file, as before: damaged or not, it decodes nothing."""
+    if not readable(shown):
+        return
+    try:
+        with open_picture(stream, shown):
+            pass
+    except PictureTooLarge as exc:
+        raise too_many_pixels(shown, exc.size) from exc
+    except Exception:  # Pillow raises many kinds for what it cannot read
+        pass
+    finally:
+        stream.seek(0)

@@ -19,7 +19,7 @@ from models.tables import AssignmentStatus
 from tasks.link import storage
 from tasks.link.names import kind_of
 from tasks.link.policy import AttachmentRefused, Limits
-from tasks.link.sniffing import check_all
+from tasks.link.sniffing import check_all, check_pixels
 from tasks.messages.tokens import token_hash
 
 MAX_SUMMARY_CHARS = 50_000
@@ -109,9 +109,12 @@ def check_form(summary: str, uploads: list[Upload], limits: Limits) -> list[str]
             f"总结内容过长（{len(summary)}字），请控制在{MAX_SUMMARY_CHARS}字以内。"
         )
     try:
-        return check_all([(u.name, u.head, u.size) for u in uploads], limits)
+        names = check_all([(u.name, u.head, u.size) for u in uploads], limits)
+        for name, upload in zip(names, uploads, strict=True):
+            check_pixels(name, upload.stream)
     except AttachmentRefused as exc:
         raise SubmissionRefused(str(exc)) from exc
+    return names
 
 
 def submit(

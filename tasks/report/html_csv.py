@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from config.clock import format_local, local, month_day
 from config.private_files import open_private, private_folder, write_private
+from tasks.imaging import over_cap
 from tasks.link.names import extension
 from tasks.link.policy import BROWSER_PICTURES
 from tasks.link.storage import path_of
@@ -41,7 +42,12 @@ def write_html(report: Report, out_dir: Path) -> Path:
         shown = []
         for a in u.attachments:
             item = {**a, "shown": None}
-            if extension(a["name"]) in BROWSER_PICTURES:
+            # A picture over the pixel cap stays a name: a browser decodes what a page shows
+            # whole, and would stall on it as the report would have (the Word document's log
+            # says so for each).
+            if extension(a["name"]) in BROWSER_PICTURES and not over_cap(
+                path_of(a["relpath"]), a["name"]
+            ):
                 private_folder(files)
                 target = files / f"{a['id']}.{a['name'].rsplit('.', 1)[-1].lower()}"
                 _place(path_of(a["relpath"]), target)

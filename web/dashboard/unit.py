@@ -22,7 +22,7 @@ from models.db import get_engine
 from tasks import review
 from web.dashboard.rows import OverdueDays, campaign_or_404
 from web.deps import Session, SignedIn, check_csrf
-from web.files import attachment_response
+from web.files import attachment_response, thumbnail_response
 from web.pages import templates
 
 router = APIRouter()
@@ -103,6 +103,13 @@ def coordinator_file(slug: str, attachment_id: int, session: SignedIn) -> Respon
     with get_engine().connect() as conn:
         found = campaign_or_404(conn, slug)
     return attachment_response(attachment_id, campaign_id=found["id"])
+
+
+@router.get("/c/{slug}/files/{attachment_id}/thumbnail")
+def coordinator_thumbnail(slug: str, attachment_id: int, session: SignedIn) -> Response:
+    with get_engine().connect() as conn:
+        found = campaign_or_404(conn, slug)
+    return thumbnail_response(attachment_id, campaign_id=found["id"])
 
 
 @router.post("/c/{slug}/u/{code}/{action}")
