@@ -6,6 +6,7 @@ through once the lock is gone. A defect still answers 500."""
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import subprocess
@@ -17,12 +18,15 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy import exc as sa
 from sqlmodel import SQLModel
 
 from config.settings import get_settings
 from models.db import dispose_engines
+from models.faults import transient
 from tests.campaigns import snapshot
-from tests.receivers import SmtpReceiver
+from tests.receivers import SmtpReceiver, free_port
 from tests.web_helpers import (
     JPEG,
     SERVER_NOW,
@@ -289,3 +293,51 @@ def test_a_full_database_disk_answers_503_and_recovers(
             assert unit_status("a") == "acknowledged"
         dispose_engines()
     assert "database or disk is full" in log.read_text()
+
+
+# --- which failures pass -----------------------------------------------------------------------
+
+
+def test_a_database_server_that_is_down_answers_503_at_once(tmp_path: Path) -> None:
+    """Nothing listens where the database should be (PostgreSQL stopped, restarting): every
+    page and form says to try again, at once."""
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/duban"
+    log = tmp_path / "web.log"
+    with web_server(log, DUBAN_DATABASE_URL=down) as base:
+        link = f"{base}/d/{'x' * 43}"
+        answer, took = timed(lambda: httpx.get(link, timeout=60))
+        print(f"\ndatabase down: link page answered {answer.status_code} in {took:.1f} s")
+        busy(answer, took, reading=True)
+        answer, took = timed(lambda: httpx.post(link, data={"action": "acknowledge"}, timeout=60))
+        busy(answer, took)
+    assert "Connection refused" in log.read_text() or "connection failed" in log.read_text()
+
+
+def test_only_passing_failures_are_called_so(tmp_path: Path) -> None:
+    """Real errors of each kind, classified by code and errno, never by wording."""
+    path = tmp_path / "x.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    waiter = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.1})
+    with pytest.raises(sa.OperationalError) as locked, waiter.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+    with pytest.raises(sa.OperationalError) as no_table, waiter.connect() as conn:
+        conn.exec_driver_sql("SELECT * FROM missing")
+    with pytest.raises(sa.OperationalError) as bad_sql, waiter.connect() as conn:
+        conn.exec_driver_sql("SELEC 1")
+    waiter.dispose()
+    holder.close()
+    assert transient(locked.value)
+    assert not transient(no_table.value) and not transient(bad_sql.value)
+
+    refused = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x")
+    with pytest.raises(sa.OperationalError) as down:
+        refused.connect()
+    assert transient(down.value)
+
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert transient(full) and transient(OSError(errno.EDQUOT, "quota"))
+    assert not transient(PermissionError(errno.EACCES, "denied"))
+    assert not transient(FileNotFoundError(errno.ENOENT, "gone"))
+    assert not transient(ValueError("a bug"))
