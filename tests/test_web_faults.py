@@ -133,6 +133,7 @@ def test_a_locked_database_answers_503_within_seconds_and_keeps_nothing(
         office = Dashboard(base)
         for client in (a.client, office.client):
             client.timeout = httpx.Timeout(60)  # time a slow answer rather than give up on it
+        assert a.submit("初稿。").is_redirect  # a version for the coordinator to act on
         key = a.form_key()
         page = office.unit("a")
         before, mails = snapshot(), len(smtp.mails)
@@ -147,7 +148,13 @@ def test_a_locked_database_answers_503_within_seconds_and_keeps_nothing(
             answer, took = timed(a.acknowledge)
             print(f"locked database: 签收 answered {answer.status_code} in {took:.1f} s")
             busy(answer, took)
-            for action, fields in (("extend", {"due": "2021-10-15"}), ("resend", {})):
+            for action, fields in (
+                ("accept", {}),
+                ("return", {"comment": "请补充照片。"}),
+                ("extend", {"due": "2021-10-15"}),
+                ("resend", {}),
+                ("reassign", {"notify": "new@county.test", "person": "李四", "phone": "1"}),
+            ):
                 answer, took = timed(lambda: office.act("a", action, page=page, **fields))  # noqa: B023
                 print(f"locked database: {action} answered {answer.status_code} in {took:.1f} s")
                 busy(answer, took)
@@ -163,9 +170,10 @@ def test_a_locked_database_answers_503_within_seconds_and_keeps_nothing(
         assert len(stored_files(duban_env)) == 1
         assert a.acknowledge().is_redirect
         assert office.act("a", "extend", page=page, due="2021-10-15").is_redirect
+        assert office.act("a", "accept").is_redirect
     # The operator learns why, in one line per answer, without the department's key.
     told = [line for line in log.read_text().splitlines() if "503 for" in line]
-    assert len(told) == 4, told
+    assert len(told) == 7, told
     assert "POST /d/{token}" in told[0] and tokens["a"] not in log.read_text()
     assert all(("database is locked" if on_sqlite() else "LockNotAvailable") in t for t in told)
 
