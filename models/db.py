@@ -19,6 +19,25 @@ from models import migrations
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
+# How long a statement waits for a lock another transaction holds before it fails: SQLite's
+# busy timeout, PostgreSQL's lock_timeout (and the wait for a connection to open). A flow or a
+# command is a batch that nobody watches: a launch queued behind another launch's write lock
+# should finish, not fail a whole pass, so it waits long (on PostgreSQL, as long as it takes).
+# A web request has a person in front of it: past a few seconds they need to hear that the
+# system is busy (`web.unavailable`), not stare at a page that loads for half a minute.
+BATCH_LOCK_WAIT_S = 30
+REQUEST_LOCK_WAIT_S = 5
+_request_waits = False
+
+
+def serve_requests() -> None:
+    """Make this process's statements wait at most `REQUEST_LOCK_WAIT_S` for a lock: the web
+    server calls this before it answers anyone. Engines made before are closed and forgotten,
+    so the next `get_engine` makes one with the short wait."""
+    global _request_waits
+    _request_waits = True
+    dispose_engines()
+
 
 def normalise_url(url: str) -> str:
     """`postgresql://` means psycopg 3 here (psycopg2 is not a dependency)."""
@@ -66,13 +85,22 @@ def make_engine(url: str | None = None) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             private_database_file(Path(path))
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        wait = REQUEST_LOCK_WAIT_S if _request_waits else BATCH_LOCK_WAIT_S
+        engine = create_engine(url, connect_args={"timeout": wait, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         # duban writes only through `engine.begin()`; `engine.connect()` only ever reads.
         engine.begin = functools.partial(_sqlite_writer, engine)  # type: ignore[method-assign]
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        waits: dict[str, Any] = {}
+        if _request_waits:
+            waits = {
+                "connect_timeout": REQUEST_LOCK_WAIT_S,
+                "options": f"-c lock_timeout={REQUEST_LOCK_WAIT_S * 1000}",
+            }
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=waits
+        )
     return engine
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import signal
 import stat
 import struct
+import subprocess
+import sys
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -16,7 +20,8 @@ import pytest
 from tasks.link.names import kind_of, safe_name
 from tasks.link.policy import AttachmentRefused, Limits
 from tasks.link.sniffing import check, check_all
-from tasks.link.storage import path_of, remove, store
+from tasks.link.storage import STALE_PART_S, path_of, remove, store, sweep_parts
+from tests.web_server import ROOT, web_server
 
 LIMITS = Limits(max_files=3, max_file_bytes=1000, max_total_bytes=2500)
 BIG = Limits(max_files=3, max_file_bytes=100_000, max_total_bytes=100_000)
@@ -277,3 +282,77 @@ def test_remove_deletes_stored_files_quietly_and_nothing_outside(tmp_path: Path)
     remove([g.relpath for g in gone] + ["1/2/missing", "../outside.txt"], root)
     assert [p.resolve() for p in files_under(root)] == [path_of(kept.relpath, root)]
     assert outside.read_text() == "keep me"
+
+
+# --- what a killed upload leaves behind -------------------------------------------------------
+
+# A department's upload being copied into storage, slowly: its first MiB is written, then it
+# waits (the process is killed there).
+_KILLED_UPLOAD = """
+import io, sys, time
+from pathlib import Path
+from tasks.link.storage import store
+
+class Slow(io.RawIOBase):
+    given = False
+
+    def read(self, n=-1):
+        if not self.given:
+            self.given = True
+            return b"\\xff" * 1024 * 1024
+        time.sleep(3600)
+
+store(Slow(), 1, 2, max_bytes=10**9, root=Path(sys.argv[1]))
+"""
+
+
+def killed_upload(root: Path) -> Path:
+    """The part a `kill -9` during an upload really leaves: `store` killed mid-copy."""
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_UPLOAD, str(root)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while not (parts := list(root.glob("1/2/.upload-*.part"))) or parts[0].stat().st_size < (
+            1024 * 1024
+        ):
+            assert time.monotonic() < deadline and child.poll() is None, "no part appeared"
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    (part,) = parts
+    return part
+
+
+def age(path: Path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_sweep_parts_removes_only_parts_unwritten_past_the_bound(tmp_path: Path) -> None:
+    root = tmp_path / "att"
+    kept = store(io.BytesIO(JPEG), 1, 2, max_bytes=100, root=root)
+    stale = killed_upload(root)
+    age(stale, STALE_PART_S + 60)
+    live = root / "1" / "2" / ".upload-live.part"  # another process's upload, being written
+    live.write_bytes(b"\x00" * 100)
+    age(live, STALE_PART_S - 60)
+    old_stored = path_of(kept.relpath, root)
+    age(old_stored, 10 * STALE_PART_S)  # a stored file is never a leftover, however old
+
+    assert sweep_parts(root) == (1, 1024 * 1024)
+    assert files_under(root) == sorted([live, old_stored])
+    assert sweep_parts(root) == (0, 0)
+    assert sweep_parts(tmp_path / "missing") == (0, 0)
+
+
+def test_duban_web_removes_stale_parts_at_start_up_and_keeps_a_live_one(duban_env: Path) -> None:
+    root = duban_env / "attachments"
+    stale = killed_upload(root)
+    age(stale, STALE_PART_S + 60)
+    live = root / "1" / "2" / ".upload-live.part"
+    live.write_bytes(b"\x00" * 100)
+    log = duban_env.parent / "web.log"
+    with web_server(log):
+        assert not stale.exists()
+        assert live.exists()
+    assert "removed 1 upload leftover(s) (.part files), 1048576 bytes" in log.read_text()

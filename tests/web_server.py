@@ -18,19 +18,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def web_server(**env_extra: str) -> Iterator[str]:
+def web_server(log: Path | None = None, **env_extra: str) -> Iterator[str]:
     """Start `duban web` with the test's DUBAN_* environment (plus `env_extra`); yields its
-    base URL and stops it afterwards."""
+    base URL and stops it afterwards. With `log`, what the server prints goes to that file."""
     port = free_port()
     env = {**os.environ, **env_extra}
+    sink = open(log, "wb") if log is not None else None  # noqa: SIM115 (the child keeps a copy)
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "web", "--port", str(port)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=sink or subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    if sink is not None:
+        sink.close()
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -41,6 +44,7 @@ def web_server(**env_extra: str) -> Iterator[str]:
             except httpx.TransportError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     output = process.stdout.read() if process.stdout else ""
+                    output += log.read_text() if log is not None else ""
                     raise RuntimeError(f"duban web did not start:\n{output}") from None
                 time.sleep(0.1)
         yield base

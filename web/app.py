@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from models.db import serve_requests
+from tasks.link.storage import STALE_PART_S, sweep_parts
+from web import unavailable
 from web.auth import router as auth_router
 from web.dashboard import campaign, campaigns, export, unit
 from web.department import router as department_router
@@ -34,14 +42,19 @@ SECURITY_HEADERS = {
 }
 
 
+_log = logging.getLogger("duban.web")
+
+
 def create_app() -> ASGIApp:
-    app = FastAPI(title="duban", docs_url=None, redoc_url=None, openapi_url=None)
+    serve_requests()
+    app = FastAPI(title="duban", docs_url=None, redoc_url=None, openapi_url=None, lifespan=upkeep)
     static = Mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.router.routes.append(static)
     dashboard = (campaigns, campaign, export, unit)
     routers = (department_router, auth_router, *(page.router for page in dashboard))
     for router in routers:
         app.include_router(router)
+    unavailable.install(app)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
@@ -78,6 +91,35 @@ def create_app() -> ASGIApp:
     # collector's sight, it is not walked again at every collection (the p99 outliers).
     gc.freeze()
     return SecurityHeaders(HeadAndOptions(app, [static, *(r for x in routers for r in x.routes)]))
+
+
+@asynccontextmanager
+async def upkeep(_app: FastAPI) -> AsyncIterator[None]:
+    """At start-up, and then every `STALE_PART_S`, remove what uploads cut short by a killed
+    process left behind (`sweep_parts`): a part is stale only once it has gone unwritten that
+    long, so a live upload, of this process or another sharing the folder, is never touched."""
+    await run_in_threadpool(_sweep)
+
+    async def every_while() -> None:
+        while True:
+            await asyncio.sleep(STALE_PART_S)
+            await run_in_threadpool(_sweep)
+
+    task = asyncio.create_task(every_while())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+def _sweep() -> None:
+    try:
+        count, size = sweep_parts()
+    except OSError as exc:  # an unreadable folder must not keep the pages from being served
+        _log.warning("could not look for upload leftovers: %s", exc)
+        return
+    if count:
+        _log.warning("removed %d upload leftover(s) (.part files), %d bytes", count, size)
 
 
 class SecurityHeaders:

@@ -83,6 +83,9 @@ async def link_post(request: Request, token: str) -> Response:
             await run_in_threadpool(acknowledge, unit)
             return RedirectResponse(f"/d/{token}", status_code=303)
         summary = str(form.get("summary") or "")
+        # Should the database or the disk fail now, the busy page gives the text back
+        # (`web.unavailable`): nothing of it will have been stored.
+        request.state.kept_text = summary
         uploads = []
         for item in form.getlist("attachments"):
             if isinstance(item, UploadFile) and item.filename:

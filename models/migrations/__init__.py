@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import AutoString, SQLModel
 
 from models import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from models.faults import transient
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -101,8 +102,10 @@ def upgrade_on_start(engine: Engine) -> Migrated | None:
         with engine.connect() as conn:
             if _version_rows(conn) == [HEAD]:
                 return None
-    except DBAPIError:
-        pass  # no version table yet: decided under the lock
+    except DBAPIError as exc:
+        if transient(exc):
+            raise  # locked or unreachable, not unmigrated: waiting again for the lock is no use
+        # no version table yet: decided under the lock
     return upgrade(engine)
 
 

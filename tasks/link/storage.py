@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +25,14 @@ from tasks.link.names import safe_name
 from tasks.link.policy import MIB, empty, too_big
 
 CHUNK_BYTES = MIB
+PART_PREFIX, PART_SUFFIX = ".upload-", ".part"
+# How long a part may go unwritten before it is taken for a leftover (`sweep_parts`). A part is
+# copied from a form the server has already received in full, one `CHUNK_BYTES` write at a time,
+# and every write moves its mtime; the longest still moment is the final fsync of at most
+# `DUBAN_UPLOAD_MAX_FILE_MB`. An hour is far past any of that, even on a slow disk under load,
+# so a part untouched for an hour belongs to no live request, in this process or another
+# sharing the folder.
+STALE_PART_S = 3600
 
 _log = logging.getLogger("duban.attachments")
 
@@ -73,7 +83,7 @@ def store(
 
     # mkstemp creates the file 0o600 and with O_EXCL; writing next to the final name keeps
     # os.replace a same-filesystem rename, so a reader never sees half a file.
-    fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+    fd, tmp_name = tempfile.mkstemp(prefix=PART_PREFIX, suffix=PART_SUFFIX, dir=folder)
     tmp = Path(tmp_name)
     try:
         digest = hashlib.sha256()
@@ -93,11 +103,12 @@ def store(
         # A fresh random name: nothing of the uploaded name can steer where the bytes land.
         name = uuid.uuid4().hex
         os.replace(tmp, folder / name)
+        tmp = folder / name  # from here on, the file to remove if the rest fails
+        _fsync_dir(folder)
     except BaseException:
-        # Also on KeyboardInterrupt or a dropped connection: no orphaned partial upload.
+        # Also on KeyboardInterrupt, a dropped connection or a full disk: no orphaned file.
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(folder)
     return StoredFile(
         relpath=f"{campaign_id}/{assignment_id}/{name}", size=size, sha256=digest.hexdigest()
     )
@@ -123,3 +134,26 @@ def remove(relpaths: Iterable[str], root: Path | None = None) -> None:
             path_of(relpath, root).unlink(missing_ok=True)
         except (OSError, ValueError) as exc:
             _log.warning("could not remove attachment %r: %s", relpath, exc)
+
+
+def sweep_parts(root: Path | None = None, older_than_s: float = STALE_PART_S) -> tuple[int, int]:
+    """Remove the parts of uploads whose process died mid-copy (`kill -9`, a power cut): those
+    not written for `older_than_s` (see `STALE_PART_S`). Returns how many and their bytes."""
+    base = _root(root)
+    cutoff = time.time() - older_than_s
+    count = size = 0
+    # Parts only ever lie in an assignment's folder, two levels down.
+    for part in base.glob(f"*/*/{PART_PREFIX}*{PART_SUFFIX}"):
+        try:
+            found = part.lstat()
+            if not stat.S_ISREG(found.st_mode) or found.st_mtime > cutoff:
+                continue
+            part.unlink()
+        except FileNotFoundError:
+            continue  # another process swept it first
+        except OSError as exc:
+            _log.warning("could not remove upload leftover %s: %s", part, exc)
+            continue
+        count += 1
+        size += found.st_size
+    return count, size
