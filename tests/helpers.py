@@ -27,9 +27,36 @@ def at(local_time: str) -> datetime:
     return parse_instant(local_time, TZ)
 
 
-def duban(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def duban(
+    *args: str, env_extra: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """`duban …` in a new process with the test's environment, pointed at the test session's
     Prefect server (a test that runs one carries `pytest.mark.prefect`)."""
+    return _run([sys.executable, "-m", "cli.main", *args], env_extra, timeout)
+
+
+# Runs `duban` as its only child, then says the child's peak memory in its last stderr line.
+_MEASURED = (
+    "import resource, subprocess, sys\n"
+    "done = subprocess.run([sys.executable, '-m', 'cli.main', *sys.argv[1:]])\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(f'\\npeak_kb={peak}', file=sys.stderr)\n"
+    "sys.exit(done.returncode if done.returncode >= 0 else 128 - done.returncode)\n"
+)
+
+
+def duban_peak(*args: str, timeout: float = 300) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`duban …` as `duban` runs it, and that process's peak memory (resident, in MB): a
+    process of its own waits for it, so no other child of the test counts."""
+    done = _run([sys.executable, "-c", _MEASURED, *args], None, timeout)
+    said, _, peak = done.stderr.rpartition("\npeak_kb=")
+    done.stderr = said
+    return done, int(peak) / 1024
+
+
+def _run(
+    command: list[str], env_extra: dict[str, str] | None, timeout: float
+) -> subprocess.CompletedProcess[str]:
     from prefect.settings import PREFECT_API_URL
 
     env = dict(os.environ)
@@ -37,13 +64,7 @@ def duban(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.Com
     if api:  # the session's server instead of one started per command
         env["PREFECT_API_URL"] = str(api)
     env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
 
 
 def token_of(code: str) -> str:
