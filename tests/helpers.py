@@ -9,7 +9,6 @@ import secrets
 import subprocess
 import sys
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import text
 
@@ -28,44 +27,36 @@ def at(local_time: str) -> datetime:
     return parse_instant(local_time, TZ)
 
 
-# Runs the command it is given and prints the peak RSS of its children, in KiB. A fresh small
-# interpreter: on Linux a child's `ru_maxrss` starts at its parent's size (it is kept across
-# fork and exec), so a child of the test process itself would start at the test's size.
-PEAK_LAUNCHER = """
-import resource, subprocess, sys
-with open(sys.argv[1], "w") as err:
-    code = subprocess.run(sys.argv[2:], stderr=err).returncode
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-sys.exit(code)
-"""
-
-
-def duban(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def duban(
+    *args: str, env_extra: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """`duban …` in a new process with the test's environment, pointed at the test session's
     Prefect server (a test that runs one carries `pytest.mark.prefect`)."""
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=_duban_env(env_extra),
-        timeout=300,
-    )
+    return _run([sys.executable, "-m", "cli.main", *args], env_extra, timeout)
 
 
-def duban_peak(*args: str, stderr: Path) -> tuple[int, int]:
-    """`duban …` as `duban` runs it, its error output written to `stderr`; returns its exit
-    code and its peak RSS in MiB."""
-    run = subprocess.run(
-        [sys.executable, "-c", PEAK_LAUNCHER, str(stderr), sys.executable, "-m", "cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=_duban_env(None),
-        timeout=300,
-    )
-    return run.returncode, int(run.stdout.strip().splitlines()[-1]) // 1024
+# Runs `duban` as its only child, then says the child's peak memory in its last stderr line.
+_MEASURED = (
+    "import resource, subprocess, sys\n"
+    "done = subprocess.run([sys.executable, '-m', 'cli.main', *sys.argv[1:]])\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(f'\\npeak_kb={peak}', file=sys.stderr)\n"
+    "sys.exit(done.returncode if done.returncode >= 0 else 128 - done.returncode)\n"
+)
 
 
-def _duban_env(env_extra: dict[str, str] | None) -> dict[str, str]:
+def duban_peak(*args: str, timeout: float = 300) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`duban …` as `duban` runs it, and that process's peak memory (resident, in MB): a
+    process of its own waits for it, so no other child of the test counts."""
+    done = _run([sys.executable, "-c", _MEASURED, *args], None, timeout)
+    said, _, peak = done.stderr.rpartition("\npeak_kb=")
+    done.stderr = said
+    return done, int(peak) / 1024
+
+
+def _run(
+    command: list[str], env_extra: dict[str, str] | None, timeout: float
+) -> subprocess.CompletedProcess[str]:
     from prefect.settings import PREFECT_API_URL
 
     env = dict(os.environ)
@@ -73,7 +64,7 @@ def _duban_env(env_extra: dict[str, str] | None) -> dict[str, str]:
     if api:  # the session's server instead of one started per command
         env["PREFECT_API_URL"] = str(api)
     env.update(env_extra or {})
-    return env
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
 
 
 def token_of(code: str) -> str:

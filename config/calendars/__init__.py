@@ -15,6 +15,9 @@ from pathlib import Path
 
 import yaml
 
+from config.files import MiB, TooLarge, read_capped
+from config.yaml_files import UnsafeYaml, check_shape
+
 CALENDAR_DIR = Path(__file__).resolve().parent
 log = logging.getLogger("duban.calendar")
 
@@ -48,11 +51,23 @@ def _dates(entries: list[object], path: Path, key: str) -> set[date]:
     return out
 
 
+# A year's holidays and make-up days are a few dozen lines.
+MAX_BYTES = 1 * MiB
+
+
 def load_calendar_file(path: Path) -> tuple[int, _FileYear]:
     try:
+        text = read_capped(path, MAX_BYTES).decode("utf-8")
+        check_shape(text)  # no aliases, no deep nesting: see config.yaml_files
         # Every scalar as text: the checks below name a bad date (2027-02-30) themselves,
         # where YAML's own date resolver would crash on it.
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}
+        data = yaml.load(text, Loader=yaml.BaseLoader) or {}
+    except TooLarge as exc:
+        raise CalendarFileError(f"{path}: {exc.refusal('a calendar file')}") from None
+    except UnsafeYaml as exc:
+        raise CalendarFileError(f"{path}:{exc.line}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CalendarFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except yaml.YAMLError as exc:
         raise CalendarFileError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not str(data.get("year", "")).isdigit():

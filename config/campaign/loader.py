@@ -15,6 +15,11 @@ from pydantic import ValidationError
 
 from config.campaign.schema import TAG_RE, Campaign
 from config.campaign.yaml_lines import Loc, Problem, TextLoader, dotted, duplicate_keys, line_of
+from config.files import MiB, TooLarge, read_capped
+from config.yaml_files import UnsafeYaml, check_shape
+
+# 50,000 departments with a duty each are 5.4 MiB (bench/launch.py's file): twelve times room.
+MAX_BYTES = 64 * MiB
 
 
 class CampaignFileError(ValueError):
@@ -65,9 +70,17 @@ def load_campaign_file(path: Path | str, keep: bool = False) -> CampaignFile:
     global _kept
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_capped(path, MAX_BYTES)
     except FileNotFoundError:
         raise CampaignFileError(path, [Problem(None, "", "file not found")]) from None
+    except IsADirectoryError:
+        raise CampaignFileError(path, [Problem(None, "", "is a folder, not a file")]) from None
+    except OSError as exc:
+        unreadable = Problem(None, "", f"cannot be read: {exc.strerror}")
+        raise CampaignFileError(path, [unreadable]) from None
+    except TooLarge as exc:
+        refusal = exc.refusal("a campaign file")
+        raise CampaignFileError(path, [Problem(None, "", refusal)]) from None
     kept, _kept = _kept, None
     if kept is not None and kept[0] == path and kept[1] == raw:
         return kept[2]
@@ -98,6 +111,13 @@ def parse_campaign(text: str, path: Path | str = "<campaign>") -> CampaignFile:
 
 
 def _parse(text: str, path: Path) -> CampaignFile:
+    try:
+        # Before anything is built or walked: an alias bomb or deep nesting never gets there.
+        check_shape(text)
+    except UnsafeYaml as exc:
+        raise CampaignFileError(path, [Problem(exc.line, "", str(exc))]) from None
+    except yaml.YAMLError as exc:
+        raise _malformed(path, exc) from None
     loader = TextLoader(text)
     try:
         root = loader.get_single_node()
@@ -108,10 +128,7 @@ def _parse(text: str, path: Path) -> CampaignFile:
             raise CampaignFileError(path, problems)
         data = loader.construct_document(root)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise CampaignFileError(path, [Problem(line, "", f"malformed YAML: {reason}")]) from None
+        raise _malformed(path, exc) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -126,6 +143,13 @@ def _parse(text: str, path: Path) -> CampaignFile:
     assert isinstance(root, yaml.MappingNode)
     top_lines = {str(key.value): key.start_mark.line + 1 for key, _ in root.value}
     return CampaignFile(path, campaign, top_lines)
+
+
+def _malformed(path: Path, exc: yaml.YAMLError) -> CampaignFileError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark else None
+    reason = getattr(exc, "problem", None) or str(exc)
+    return CampaignFileError(path, [Problem(line, "", f"malformed YAML: {reason}")])
 
 
 def _schema_problems(root: yaml.Node, exc: ValidationError) -> list[Problem]:

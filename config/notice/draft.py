@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
-from config.campaign.loader import CampaignFileError, load_campaign_file
+from config.campaign.loader import MAX_BYTES, CampaignFileError, load_campaign_file
 from config.campaign.yaml_lines import Problem
+from config.files import TooLarge, read_capped
 from config.notice.model import Draft, DraftUnit, Found
 from config.notice.text import NoticeText
 
@@ -192,9 +193,9 @@ def check_draft(path: Path) -> DraftCheck:
     """The schema's problems with a draft (a channel missing, a key mistyped) and the CHECK
     marks the coordinator has not yet cleared."""
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (FileNotFoundError, UnicodeDecodeError):
-        lines = []
+        lines = read_capped(path, MAX_BYTES).decode("utf-8-sig").splitlines()
+    except (OSError, TooLarge, UnicodeDecodeError):
+        lines = []  # the load below says why
     marks = [(n, line.split(MARK, 1)[1].strip()) for n, line in enumerate(lines, 1) if MARK in line]
     try:
         load_campaign_file(path)

@@ -15,6 +15,10 @@ from pathlib import Path
 
 from opencc import OpenCC
 
+from config.files import MiB, TooLarge, read_capped
+from config.notice.word import MAX_BYTES as WORD_MAX_BYTES
+from config.notice.word import UnreadableWord, word_text
+
 
 class NoticeFileError(ValueError):
     """The notice cannot be read at all; `str()` names the file."""
@@ -35,58 +39,68 @@ class NoticeText:
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
 
+# A notice runs to a few thousand characters; the longest real ones, with their appendices, to
+# some 50,000. Reading text costs about 120 bytes of memory a character (conversion, parsing).
+MAX_CHARS = 1_000_000
+MAX_TEXT_BYTES = 4 * MiB  # a million characters in any encoding, ASCII aside
+
+
 def read_notice(path: Path | str, encoding: str | None = None) -> NoticeText:
     path = Path(path)
+    word, data = _read(path)
+    if word:
+        try:
+            return from_text(word_text(data, MAX_CHARS), "docx")
+        except UnreadableWord as exc:
+            raise NoticeFileError(path, str(exc)) from None
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise NoticeFileError(path, "an old binary Word file (.doc): save it as .docx or .txt")
+    raw = _decode(path, data, encoding)
+    if len(raw.text) > MAX_CHARS:
+        raise NoticeFileError(path, f"has more than {MAX_CHARS:,} characters of text")
+    return from_text(raw.text, raw.encoding)
+
+
+def _read(path: Path) -> tuple[bool, bytes]:
+    """Whether the file is a Word document (by name or by its zip signature), and its bytes."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            word = path.suffix.lower() == ".docx" or stream.read(4) == b"PK\x03\x04"
+        return word, read_capped(path, WORD_MAX_BYTES if word else MAX_TEXT_BYTES)
     except FileNotFoundError:
         raise NoticeFileError(path, "file not found") from None
     except IsADirectoryError:
         raise NoticeFileError(path, "is a folder, not a notice") from None
-    if path.suffix.lower() == ".docx" or data[:4] == b"PK\x03\x04":
-        return from_text(_docx_text(path), "docx")
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise NoticeFileError(path, "an old binary Word file (.doc): save it as .docx or .txt")
+    except TooLarge as exc:
+        kind = "a Word notice" if exc.limit == WORD_MAX_BYTES else "a notice in text"
+        raise NoticeFileError(path, exc.refusal(kind)) from None
+    except OSError as exc:
+        raise NoticeFileError(path, f"cannot be read: {exc.strerror}") from None
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    text: str
+    encoding: str
+
+
+def _decode(path: Path, data: bytes, encoding: str | None) -> _Decoded:
     if encoding:
         try:
-            return from_text(data.decode(encoding), encoding)
+            return _Decoded(data.decode(encoding), encoding)
         except (LookupError, UnicodeDecodeError) as exc:
             raise NoticeFileError(path, f"cannot be read as {encoding}: {exc}") from None
     for bom, name in _BOMS:
         if data.startswith(bom):
-            return from_text(data.decode(name, errors="replace"), name.removesuffix("-sig"))
+            return _Decoded(data.decode(name, errors="replace"), name.removesuffix("-sig"))
     for name in ("utf-8", "gb18030"):
         try:
-            return from_text(data.decode(name), name)
+            return _Decoded(data.decode(name), name)
         except UnicodeDecodeError:
             continue
     raise NoticeFileError(
         path, "neither UTF-8 nor GBK/GB18030 text: give its encoding with --encoding"
     )
-
-
-def _docx_text(path: Path) -> str:
-    from docx import Document
-    from docx.opc.exceptions import PackageNotFoundError
-    from docx.oxml.ns import qn
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    try:
-        document = Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise NoticeFileError(path, f"not a readable Word document ({exc})") from None
-    lines: list[str] = []
-    # Paragraphs and tables in the order they stand: a duty table (单位 | 任务) belongs to the
-    # part it is printed in. A row reads as 「单位:任务」, as a duty item is written.
-    for element in document.element.body.iterchildren():
-        if element.tag == qn("w:p"):
-            lines.append(Paragraph(element, document).text)
-        elif element.tag == qn("w:tbl"):
-            for row in Table(element, document).rows:
-                cells = [c.text.strip() for c in row.cells]
-                lines.append(":".join(dict.fromkeys(c for c in cells if c)))
-    return "\n".join(lines)
 
 
 def from_text(raw: str, encoding: str = "str") -> NoticeText:
