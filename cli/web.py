@@ -36,12 +36,17 @@ def run(args: argparse.Namespace) -> int:
     print(f"Link pages and dashboard on http://{args.host}:{args.port}/ ")
     print(f"  links in notices point to {settings.public_url} (DUBAN_PUBLIC_URL)")
     print(f"  database: {db_label(settings.resolved_database_url())}")
+    # The client's address counts wrong passwords (`tasks.throttle`): it is the connection's
+    # own unless the operator names the proxies whose X-Forwarded-For can be believed.
+    proxies = settings.trusted_proxies.strip()
     uvicorn.run(
         "web.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
         log_level="warning",
         access_log=False,
     )

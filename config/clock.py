@@ -45,6 +45,13 @@ def now(override: str | datetime | None = None) -> datetime:
     return to_utc(pendulum.now("UTC"))
 
 
+def wall_now() -> datetime:
+    """The system clock in UTC, whatever `DUBAN_NOW` says: for what measures time that really
+    passes (how fast someone guesses passwords), where a clock held still would never let a
+    wait end."""
+    return to_utc(pendulum.now("UTC"))
+
+
 def to_utc(moment: datetime) -> datetime:
     """A stdlib datetime in UTC; a naive one is taken to be UTC already (SQLite drops offsets)."""
     if moment.tzinfo is None:

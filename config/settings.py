@@ -71,6 +71,31 @@ class Settings(BaseSettings):
             "a larger report is announced with where it lies."
         ),
     )
+    session_idle_minutes: int = Field(
+        default=120,
+        ge=1,
+        description=(
+            "A dashboard session left unused this long ends (it lasts 12 hours at most); "
+            "signing out, or a new password, ends it at once."
+        ),
+    )
+    signin_lock_seconds: int = Field(
+        default=60,
+        ge=1,
+        description=(
+            "After 5 wrong passwords for an account from one address (20 from one address, or "
+            "for one account), sign-in waits this long; twice as long at each further wrong "
+            "password, up to 16 times."
+        ),
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Addresses of the reverse proxies in front of `duban web`, comma-separated (as "
+            "uvicorn's FORWARDED_ALLOW_IPS): their X-Forwarded-For names the client. Unset: "
+            "the client is the connection's own address."
+        ),
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

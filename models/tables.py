@@ -167,6 +167,27 @@ class Coordinator(SQLModel, table=True):
     updated_at: datetime = _utc_column()
 
 
+class CoordinatorSession(SQLModel, table=True):
+    """A signed-in browser. Its cookie carries the id, signed (see `tasks.sessions`); the row
+    is what signing out, a new password and a long idle spell end, on the server."""
+
+    id: str = Field(primary_key=True, max_length=32)  # random: nothing to guess or count
+    coordinator_id: int = Field(foreign_key="coordinator.id", index=True)
+    created_at: datetime = _utc_column()
+    last_seen_at: datetime = _utc_column()  # written at most once a minute
+    revoked_at: datetime | None = _utc_column(nullable=True)
+
+
+class SignInFailures(SQLModel, table=True):
+    """Wrong passwords counted under one key: an account, a client address, or the two
+    together (see `tasks.throttle`). One row per key, however many attempts."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    failures: int
+    last_at: datetime = _utc_column(index=True)  # forgotten a while after the last failure
+    locked_until: datetime | None = _utc_column(nullable=True)
+
+
 class LinkToken(SQLModel, table=True):
     """A department's personal link. Only the SHA-256 of the token is stored; the token itself
     is HMAC(secret key, salt), so it can be rebuilt for a later message by a process holding

@@ -1,10 +1,8 @@
-"""Coordinator accounts and their sign-in.
+"""Coordinator accounts: their names and passwords, and checking a password.
 
-Passwords are kept as scrypt hashes. A signed-in coordinator holds a cookie signed with a key
-derived from the installation's link key, so every web process of one installation accepts
-it; it names the account, its expiry and a fingerprint of the password hash, so that changing
-a password signs out every session made with the old one.
-"""
+Passwords are kept as scrypt hashes. A check costs 16 MiB of memory and tens of milliseconds,
+which is what makes guessing slow; `tasks.throttle` makes sure a flood of guesses never runs
+many of them at once. Sessions are `tasks.sessions`'."""
 
 from __future__ import annotations
 
@@ -18,15 +16,12 @@ from datetime import datetime
 from functools import lru_cache
 
 from config.clock import now as clock_now
-from config.settings import get_settings
 from models import queries as q
 from models.db import get_engine
-from tasks.messages.tokens import secret_key
 
-SESSION_SECONDS = 12 * 3600  # a working day; then sign in again
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD = 10
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # 128 * r * n bytes: 16 MiB per check
 
 
 class AccountError(ValueError):
@@ -42,7 +37,7 @@ class Coordinator:
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
-    return "scrypt$" + _b64(salt) + "$" + _b64(digest)
+    return "scrypt$" + b64(salt) + "$" + b64(digest)
 
 
 def password_matches(password: str, stored: str) -> bool:
@@ -57,15 +52,23 @@ def password_matches(password: str, stored: str) -> bool:
 
 
 def save_account(username: str, password: str, now: datetime | None = None) -> bool:
-    """Create a coordinator account, or set a new password for it. True if created."""
+    """Create a coordinator account, or set a new password for it, which ends every session
+    of the account (a password changed because it leaked must lock out whoever used it).
+    True if created."""
     if not USERNAME_RE.match(username):
         raise AccountError(
             "a username is 2 to 64 letters, digits or . _ @ - (no spaces, no Chinese characters)"
         )
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
+    moment = clock_now(now)
     with get_engine().begin() as conn:
-        return q.save_coordinator(conn, username, hash_password(password), clock_now(now))
+        created = q.save_coordinator(conn, username, hash_password(password), moment)
+        if not created:
+            row = q.coordinator_by_name(conn, username)
+            assert row is not None  # just saved, in this transaction
+            q.revoke_sessions(conn, moment, coordinator_id=int(row["id"]))
+    return created
 
 
 @lru_cache(maxsize=1)
@@ -74,6 +77,8 @@ def _decoy() -> str:
 
 
 def sign_in(username: str, password: str) -> Coordinator | None:
+    """The account, if the password is its own. Costs one scrypt check whatever the answer:
+    call it through `tasks.throttle.check`, which bounds and throttles the checks."""
     with get_engine().connect() as conn:
         row = q.coordinator_by_name(conn, username)
     if row is None:
@@ -86,61 +91,7 @@ def sign_in(username: str, password: str) -> Coordinator | None:
     return Coordinator(int(row["id"]), row["username"])
 
 
-def session_cookie(who: Coordinator, now: datetime | None = None) -> str:
-    with get_engine().connect() as conn:
-        row = q.coordinator_by_id(conn, who.id)
-    if row is None:
-        raise AccountError("no such account")
-    expires = int(clock_now(now).timestamp()) + SESSION_SECONDS
-    payload = f"{who.id}.{expires}"
-    return f"{payload}.{_sign(payload, row['password_hash'])}"
-
-
-def coordinator_of(cookie: str | None, now: datetime | None = None) -> Coordinator | None:
-    """The coordinator a session cookie stands for, or None if it is missing, forged,
-    expired, or made before the account's password changed."""
-    if not cookie or cookie.count(".") != 2:
-        return None
-    ident, expires, signature = cookie.split(".")
-    if not (ident.isdigit() and expires.isdigit()):
-        return None
-    if int(expires) < clock_now(now).timestamp():
-        return None
-    with get_engine().connect() as conn:
-        row = q.coordinator_by_id(conn, int(ident))
-    if row is None:
-        return None
-    if not hmac.compare_digest(signature, _sign(f"{ident}.{expires}", row["password_hash"])):
-        return None
-    return Coordinator(int(row["id"]), row["username"])
-
-
-def csrf_token(cookie: str) -> str:
-    """The token every dashboard form carries: bound to the session, so a page on another
-    site cannot post a form in the coordinator's name."""
-    return _sign("csrf." + cookie, "")[:32]
-
-
-def csrf_ok(cookie: str | None, token: str | None) -> bool:
-    return bool(cookie and token) and hmac.compare_digest(csrf_token(cookie or ""), token or "")
-
-
-def _sign(payload: str, password_hash: str) -> str:
-    settings = get_settings()
-    key = _session_key(settings.secret_key, str(settings.data_dir))
-    fingerprint = hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-    digest = hmac.new(key, f"{payload}.{fingerprint}".encode(), hashlib.sha256).digest()
-    return _b64(digest)
-
-
-@lru_cache(maxsize=4)
-def _session_key(_setting: str | None, _data_dir: str) -> bytes:
-    # Keyed by where the link key comes from, so tests that switch data folders get theirs;
-    # cached because reading the key file on every request would cost more than the page.
-    return hmac.new(secret_key(), b"duban coordinator session", hashlib.sha256).digest()
-
-
-def _b64(raw: bytes) -> str:
+def b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 

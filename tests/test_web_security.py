@@ -16,7 +16,8 @@ import pytest
 
 from config.clock import parse_instant
 from models import queries as q
-from tasks.accounts import Coordinator, csrf_token, save_account, session_cookie
+from tasks.accounts import Coordinator, save_account
+from tasks.sessions import csrf_token, open_session
 from tests.campaigns import snapshot
 from tests.receivers import SmtpReceiver
 from tests.web_helpers import (
@@ -564,17 +565,18 @@ def test_the_dashboard_refuses_whoever_is_not_signed_in(tmp_path: Path, smtp: Sm
                 no_trace(answer)
 
         locked_out(anonymous)
-        valid = session_cookie(me, now=server_now)
-        ident, expires, signature = valid.split(".")
+        valid = open_session(me, now=server_now)
+        session_id, signature = valid.split(".")
+        other_id = open_session(me, now=server_now).split(".")[0]
         forged = [
             "",
             "garbage",
             "1.2",
-            "1.9999999999.AAAA",
-            f"{ident}.{int(expires) + 3600}.{signature}",  # a longer life, same signature
-            f"{me.id + 1}.{expires}.{signature}",  # another account, same signature
-            f"{ident}.{expires}.{signature[:-2]}",
-            session_cookie(me, now=server_now.replace(year=2020)),  # expired
+            "1.9999999999.AAAA",  # the shape cookies had before sessions were kept
+            f"{other_id}.{signature}",  # another session, this one's signature
+            f"{session_id}.{signature[:-2]}",
+            f"{session_id}.{signature}.x",
+            open_session(me, now=server_now.replace(year=2020)),  # past its 12 hours
             valid.replace(".", ".0", 1),
         ]
         for cookie in forged:

@@ -62,10 +62,11 @@ def create_app() -> ASGIApp:
 
     @app.exception_handler(RequestValidationError)
     async def bad_value(request: Request, exc: RequestValidationError) -> Response:
-        # A number in the path or a form that is not one: the same page as any bad request,
-        # not FastAPI's JSON (a wrong path value means no such page).
-        in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
-        if in_path:
+        # A number in the path, the query or a form that is not one (or out of range, see
+        # `web.deps.RowId`): the same page as any bad request, not FastAPI's JSON. A wrong
+        # value in the address means no such page.
+        in_address = any(e.get("loc", ("",))[0] in ("path", "query") for e in exc.errors())
+        if in_address:
             return await http_error(request, StarletteHTTPException(404))
         return await http_error(
             request, StarletteHTTPException(400, "提交的内容无效，请返回页面后重试。")

@@ -25,6 +25,7 @@ from tasks.link.submission import (
     submit,
 )
 from tasks.messages.render import deliverables
+from web.deps import RowId
 from web.files import attachment_response
 from web.pages import templates
 
@@ -63,10 +64,10 @@ async def link_post(request: Request, token: str) -> Response:
     if unit.state == LinkState.CLOSED:
         return _page(request, token, unit, error="本次活动已结束，不再接收材料。", status=409)
     limits = policy.Limits.from_settings()
-    declared = request.headers.get("content-length")
-    if declared is None or not declared.isdigit():
+    declared = _declared_length(request)
+    if declared is None:
         return _page(request, token, unit, error="请通过本页面的表单提交。", status=411)
-    if int(declared) > limits.max_total_bytes + FORM_OVERHEAD:
+    if declared > limits.max_total_bytes + FORM_OVERHEAD:
         # Refused before a byte of the body is read: nothing is stored, not even a temp file.
         return _page(request, token, unit, error=_too_big(limits), status=413)
     try:
@@ -103,7 +104,7 @@ async def link_post(request: Request, token: str) -> Response:
 
 
 @router.get("/d/{token}/receipt/{version}")
-def receipt_page(request: Request, token: str, version: int) -> Response:
+def receipt_page(request: Request, token: str, version: RowId) -> Response:
     unit = find_unit(token)
     if unit.state in REFUSALS:
         return _refusal(request, unit)
@@ -116,11 +117,20 @@ def receipt_page(request: Request, token: str, version: int) -> Response:
 
 
 @router.get("/d/{token}/files/{attachment_id}")
-def department_file(token: str, attachment_id: int) -> Response:
+def department_file(token: str, attachment_id: RowId) -> Response:
     unit = find_unit(token)
     if unit.state in REFUSALS:
         raise HTTPException(404)
     return attachment_response(attachment_id, assignment_id=unit.assignment_id)
+
+
+def _declared_length(request: Request) -> int | None:
+    """The body's declared size; None without one. ASCII digits only (`str.isdigit` takes
+    `²`, which `int` refuses), and any length past 18 digits is more than every limit."""
+    declared = request.headers.get("content-length", "")
+    if not (declared.isascii() and declared.isdigit()):
+        return None
+    return int(declared) if len(declared) <= 18 else 10**18
 
 
 def _page(

@@ -1,16 +1,29 @@
 """What routes depend on, declared once: the signed-in coordinator (`SignedIn`, or
-`SignedInInline` for a route that runs on the event loop) and the CSRF check of a POST."""
+`SignedInInline` for a route that runs on the event loop), the CSRF check of a POST, and the
+numbers a request carries (`RowId`, `FormNumber`, `PageNumber`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
-from tasks.accounts import Coordinator, coordinator_of, csrf_ok, csrf_token
+from tasks.accounts import Coordinator
+from tasks.sessions import Current, csrf_ok, csrf_token, current, touch
 
 COOKIE = "duban_session"
+
+# The largest number a row's id or version can be (PostgreSQL's BIGINT, SQLite's INTEGER).
+# A number in a request is checked against it before it reaches a query: a larger one is no
+# row (a 404), not an overflow error from the database. Pydantic parses the text: ASCII
+# digits only (not `²` or `１２`, which `str.isdigit` accepts), and a number of thousands of
+# digits is refused before Python's own limit on converting it.
+MAX_ROW_NUMBER = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_NUMBER)]
+FormNumber = Annotated[int, Form(ge=0, le=MAX_ROW_NUMBER)]
+PageNumber = Annotated[int, Query(le=MAX_ROW_NUMBER)]
 
 
 @dataclass(frozen=True)
@@ -27,21 +40,38 @@ class LoginRequired(Exception):
 
 
 def signed_in(request: Request) -> Session:
-    cookie = request.cookies.get(COOKIE)
-    who = coordinator_of(cookie)
-    if who is None or cookie is None:
+    found = _live(request)
+    if found.stale:
+        touch(found.session_id)
+    return _session(request, found)
+
+
+async def signed_in_inline(request: Request) -> Session:
+    """`signed_in`, run on the event loop rather than in the thread pool: for a route that
+    runs there too (see `web.dashboard.campaign`), one hop to a thread fewer. The session's
+    read is one primary-key lookup; its write, once a minute, goes to a thread (a write may
+    wait on another writer's lock, which the event loop must not)."""
+    found = _live(request)
+    if found.stale:
+        await run_in_threadpool(touch, found.session_id)
+    return _session(request, found)
+
+
+def _live(request: Request) -> Current:
+    """The request's live session; else a redirect to sign in (a GET) or a 403 (anything
+    else: a form posted from an ended session changes nothing)."""
+    found = current(request.cookies.get(COOKIE))
+    if found is None:
         if request.method != "GET":
             raise HTTPException(403, "请先登录。")
         raise LoginRequired(
             request.url.path + (f"?{request.url.query}" if request.url.query else "")
         )
-    return Session(who, csrf_token(cookie))
+    return found
 
 
-async def signed_in_inline(request: Request) -> Session:
-    """`signed_in`, run on the event loop rather than in the thread pool: for a route that
-    runs there too (see `web.dashboard.campaign`), one hop to a thread fewer."""
-    return signed_in(request)
+def _session(request: Request, found: Current) -> Session:
+    return Session(found.coordinator, csrf_token(request.cookies.get(COOKIE) or ""))
 
 
 SignedIn = Annotated[Session, Depends(signed_in)]

@@ -32,10 +32,12 @@ from models.tables import (
     Campaign,
     CampaignReport,
     Coordinator,
+    CoordinatorSession,
     Department,
     LinkToken,
     Notification,
     ReportDelivery,
+    SignInFailures,
     Submission,
 )
 
@@ -51,6 +53,8 @@ MESSAGE_UNIT = NOTIFICATION.join(ASSIGNMENT, ASSIGNMENT.c.id == NOTIFICATION.c.a
 SUBMISSION: Table = Submission.__table__  # type: ignore[attr-defined]
 ATTACHMENT: Table = Attachment.__table__  # type: ignore[attr-defined]
 COORDINATOR: Table = Coordinator.__table__  # type: ignore[attr-defined]
+SESSION: Table = CoordinatorSession.__table__  # type: ignore[attr-defined]
+SIGN_IN_FAILURES: Table = SignInFailures.__table__  # type: ignore[attr-defined]
 REPORT: Table = CampaignReport.__table__  # type: ignore[attr-defined]
 REPORT_DELIVERY: Table = ReportDelivery.__table__  # type: ignore[attr-defined]
 

@@ -10,7 +10,7 @@ from config.clock import now as clock_now
 from models import queries as q
 from models.db import get_engine
 from web.dashboard.rows import PAGE_SIZE, View, campaign_or_404, listed
-from web.deps import Session, SignedInInline
+from web.deps import PageNumber, Session, SignedInInline
 from web.pages import templates
 
 router = APIRouter()
@@ -24,7 +24,7 @@ async def campaign(
     status: str | None = None,
     sort: str = "due",
     order: str = "asc",
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> Response:
     """A campaign's list. The page is built on the event loop, not in the thread pool: it
     is a few milliseconds of CPU and of reads that never wait on a lock (SQLite's WAL

@@ -21,7 +21,7 @@ from models import queries as q
 from models.db import get_engine
 from tasks import review
 from web.dashboard.rows import OverdueDays, campaign_or_404
-from web.deps import Session, SignedIn, check_csrf
+from web.deps import FormNumber, RowId, Session, SignedIn, check_csrf
 from web.files import attachment_response, thumbnail_response
 from web.pages import templates
 
@@ -99,14 +99,14 @@ def unit_page(
 
 
 @router.get("/c/{slug}/files/{attachment_id}")
-def coordinator_file(slug: str, attachment_id: int, session: SignedIn) -> Response:
+def coordinator_file(slug: str, attachment_id: RowId, session: SignedIn) -> Response:
     with get_engine().connect() as conn:
         found = campaign_or_404(conn, slug)
     return attachment_response(attachment_id, campaign_id=found["id"])
 
 
 @router.get("/c/{slug}/files/{attachment_id}/thumbnail")
-def coordinator_thumbnail(slug: str, attachment_id: int, session: SignedIn) -> Response:
+def coordinator_thumbnail(slug: str, attachment_id: RowId, session: SignedIn) -> Response:
     with get_engine().connect() as conn:
         found = campaign_or_404(conn, slug)
     return thumbnail_response(attachment_id, campaign_id=found["id"])
@@ -120,7 +120,7 @@ def unit_action(
     action: str,
     session: SignedIn,
     csrf: Annotated[str, Form()] = "",
-    version: Annotated[int, Form()] = 0,
+    version: FormNumber = 0,
     comment: Annotated[str, Form()] = "",
     due: Annotated[str, Form()] = "",
     form_key: Annotated[str, Form()] = "",
