@@ -8,44 +8,35 @@ link's code path. With `--bomb`, the last unit's stored picture is then replaced
 13000x13000 black PNG (about 500 KB, 676 MB once decoded), as a file stored before uploads
 were measured would be. Then `duban report --latest --no-send` runs as a real process, and
 its wall time and peak RSS are measured: the peak is `ru_maxrss` of the children of the
-tests' small launcher (`tests.helpers.PEAK_LAUNCHER`), so that the report's process does not
+tests' small launcher (`tests.helpers.duban_peak`), so that the report's process does not
 start at the size of this one, which held the pictures it made.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from docx import Document
 
+from bench.environment import use_bench_environment
 from bench.launch import _fresh_database, plan_campaign
 from bench.web import LAUNCHED, NOW, SLUG, TZ, _campaign_file, open_units
 from tests.files import big_png, png_bytes
-from tests.helpers import PEAK_LAUNCHER
+from tests.helpers import duban_peak
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measured(stderr: Path, *command: str) -> tuple[int, float, int]:
-    """`command` run by the tests' launcher: its exit code, wall time and peak RSS in MiB."""
+def measured(*args: str) -> tuple[int, float, float, str]:
+    """`duban …` run by the tests' launcher: its exit code, wall time, peak RSS in MB and
+    what it logged."""
     start = time.perf_counter()
-    run = subprocess.run(
-        [sys.executable, "-c", PEAK_LAUNCHER, str(stderr), *command],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - start
-    return run.returncode, seconds, int(run.stdout.strip().splitlines()[-1]) // 1024
+    done, peak = duban_peak(*args, timeout=1800)
+    return done.returncode, time.perf_counter() - start, peak, done.stderr
 
 
 def seed(work: Path, url: str, size: tuple[int, int], count: int, bomb: bool) -> None:
@@ -92,34 +83,21 @@ def main() -> None:
     args = parser.parse_args()
     width, height = (int(v) for v in args.picture.lower().split("x"))
     work = Path(tempfile.mkdtemp(prefix="duban-bench-pictures-"))
-    url = f"sqlite:///{work / 'bench.db'}"
-    os.environ.update(
-        DUBAN_DATABASE_URL=url,
-        DUBAN_DATA_DIR=str(work / "data"),
-        DUBAN_SECRET_KEY=secrets.token_hex(32),
-        PREFECT_PROFILE="ephemeral",
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
-        DO_NOT_TRACK="1",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_LOGGING_LEVEL="WARNING",
+    url = use_bench_environment(
+        work, PREFECT_PROFILE="ephemeral", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120"
     )
-    for name in ("DUBAN_NOW", "DUBAN_SMTP_URL", "PREFECT_API_URL"):
-        os.environ.pop(name, None)
     try:
         seed(work, url, (width, height), args.count, args.bomb)
         out = work / "report"
-        errors = work / "stderr.txt"
-        code, seconds, peak = measured(
-            errors, sys.executable, "-m", "cli.main", "report", SLUG, "--latest", "--no-send",
-            "--out", str(out), "--now", NOW,
-        )  # fmt: skip
-        logged = errors.read_text(encoding="utf-8")
+        code, seconds, peak, logged = measured(
+            "report", SLUG, "--latest", "--no-send", "--out", str(out), "--now", NOW
+        )
         if code != 0:
             raise SystemExit(f"the report failed:\n{logged[-4000:]}")
         shapes = len(Document(str(out / f"{SLUG}-report.docx")).inline_shapes)
         bomb = " and a stored 13000x13000 PNG" if args.bomb else ""
         print(f"duban report, {args.count} unit(s) with a {width}x{height} PNG{bomb}:")
-        print(f"  wall time {seconds:.1f} s, peak RSS {peak} MB")
+        print(f"  wall time {seconds:.1f} s, peak RSS {peak:.0f} MB")
         print(f"  pictures in the Word document (the chart included): {shapes}")
         for line in logged.splitlines():
             if "not embedded" in line:

@@ -26,7 +26,6 @@ import io
 import json
 import os
 import random
-import secrets
 import shutil
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.environment import use_bench_environment
 from bench.launch import _fresh_database, plan_campaign
 from bench.web import (
     LAUNCHED,
@@ -263,17 +263,7 @@ def main() -> None:
 
     width, height = (int(v) for v in args.picture.lower().split("x"))
     work = Path(tempfile.mkdtemp(prefix="duban-bench-report-"))
-    url = args.database_url or f"sqlite:///{work / 'bench.db'}"
-    os.environ.update(
-        DUBAN_DATABASE_URL=url,
-        DUBAN_DATA_DIR=str(work / "data"),
-        DUBAN_SECRET_KEY=secrets.token_hex(32),
-        DO_NOT_TRACK="1",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_LOGGING_LEVEL="WARNING",
-    )
-    for name in ("DUBAN_NOW", "DUBAN_SMTP_URL"):
-        os.environ.pop(name, None)
+    url = use_bench_environment(work, args.database_url)
     db = url.split("://", 1)[0].split("+", 1)[0]
     try:
         print(f"report benchmark: {args.units:,} units, {db}, data in {work}", flush=True)

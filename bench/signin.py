@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -28,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.environment import bench_environment
 from bench.web import ROOT, Server
 
 USERNAME = "bench-coordinator"
@@ -92,15 +91,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="duban-bench-signin-"))
-    env = {
-        **os.environ,
-        "DUBAN_DATA_DIR": str(work / "data"),
-        "DUBAN_DATABASE_URL": args.database_url or f"sqlite:///{work / 'bench.db'}",
-        "DUBAN_SECRET_KEY": secrets.token_hex(32),
-        "DO_NOT_TRACK": "1",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    }
-    env.pop("DUBAN_NOW", None)
+    env = bench_environment(work, args.database_url)
     try:
         subprocess.run(
             [sys.executable, "-m", "cli.main", "coordinator", "add", USERNAME, "--password-stdin"],
