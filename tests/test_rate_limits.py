@@ -132,7 +132,9 @@ def test_without_a_prefect_server_a_process_keeps_the_cap_itself(
     assert _resend_to_all(codes, "a") == [1, 1, 1]
     times = http.arrivals[before:]
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert len(times) == 3 and min(gaps) > 0.45, gaps  # 120 a minute: one per 0.5 s
+    # 120 a minute: a turn every 0.5 s. A turn's message reaches the receiver a little later
+    # on a loaded machine, so one gap may shrink by that delay; two span a whole second.
+    assert len(times) == 3 and min(gaps) > 0.35 and times[-1] - times[0] > 0.9, gaps
 
     # A turn further off than a sender may wait: not sent, not claimed, still planned.
     monkeypatch.setattr(rate_limits, "WAIT_SECONDS", 0.2)

@@ -58,7 +58,8 @@ def web_process(log: Path | None = None, **env_extra: str) -> Iterator[WebServer
             )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            # Generous: on a loaded machine importing Prefect alone can take many seconds.
+            deadline = time.monotonic() + 120
             while True:
                 try:
                     httpx.get(base + "/login", timeout=1)
