@@ -1,0 +1,155 @@
+"""SMS through Aliyun (Dysmsapi): the campaign's `sms:` section, the `sms:` channel entries,
+and the launch check that every message which will go by SMS has an approved template.
+
+In China an SMS goes out only under an approved signature (`sign_name`) and an approved
+template (`SMS_…`) whose variables the sender fills. So the file names, per message, the
+template and which of duban's values goes into each of its variables:
+
+    sms:
+      sign_name: 大田县市场监督管理局
+      templates:
+        notice:     {code: SMS_100, params: {unit: unit, time: deadline, url: link}}
+        escalation: {code: SMS_104, params: {unit: unit, days: days_overdue, url: link}}
+
+A template key names a message: `notice` (the notice, also when resent or sent to a new
+contact), the ladder's wordings `reminder`, `urgent`, `overdue`, `escalation` (to the unit
+or its head), `leaders` (the 情况报告 to the leadership group), and the coordinator's actions
+`returned` and `extended`. The access key lives in the settings, never in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+if TYPE_CHECKING:
+    from config.campaign.schema import Campaign
+
+SMS_PREFIX = "sms:"
+# A mainland mobile number, with or without +86: Aliyun's domestic SMS takes no other.
+MOBILE_RE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+
+TemplateKey = Literal[
+    "notice", "reminder", "urgent", "overdue", "escalation", "leaders", "returned", "extended"
+]
+# What duban can put into a template's variable.
+Fill = Literal["unit", "deadline", "days_overdue", "link"]
+# Aliyun's rule for a variable's name: a letter first, then letters, digits or `_`, 25 at most.
+VarName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,24}$")]
+
+# The messages that are not rungs of the ladder, by their ledger name (`models.kinds`: the
+# config layer cannot import it; tests/test_kinds.py keeps the two in step) → their template.
+ACTION_TEMPLATES: dict[str, TemplateKey] = {
+    "notice": "notice",
+    "resent": "notice",
+    "reassigned": "notice",
+    "returned": "returned",
+    "extended": "extended",
+}
+
+
+class SmsTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: Annotated[str, StringConstraints(pattern=r"^SMS_\d{1,20}$")]
+    # Every variable of the approved template: Aliyun refuses a send that leaves one out.
+    params: dict[VarName, Fill] = Field(min_length=1)
+
+
+class SmsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sign_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=12)]
+    templates: dict[TemplateKey, SmsTemplate] = Field(min_length=1)
+
+
+def mobile_of(entry: str) -> str | None:
+    """The 11-digit number of an `sms:` entry, or None if `entry` is no SMS channel."""
+    if not entry.startswith(SMS_PREFIX):
+        return None
+    match = MOBILE_RE.match(entry[len(SMS_PREFIX) :].strip().replace(" ", "").replace("-", ""))
+    return match.group(1) if match else None
+
+
+def is_sms(entry: str) -> bool:
+    return entry.startswith(SMS_PREFIX)
+
+
+def mobile_problem(entry: str) -> str | None:
+    if mobile_of(entry) is None:
+        return f"{entry!r} is not a mainland mobile number (sms:13800000000)"
+    return None
+
+
+def template_key(message: str, wording: str, recipient: str) -> TemplateKey:
+    """The template of a message: an action by its name, a rung by whom it goes to and its
+    wording. `message` is the ledger name of the message (`models.kinds.rung_name`)."""
+    if message in ACTION_TEMPLATES:
+        return ACTION_TEMPLATES[message]
+    if recipient == "leaders":
+        return "leaders"
+    return wording  # type: ignore[return-value]  # a Wording is a TemplateKey
+
+
+Loc = tuple[str | int, ...]
+
+
+def sms_problems(campaign: Campaign) -> list[tuple[Loc, str]]:
+    """Every SMS number that would get a message with no template for it, or that cannot
+    be sent to at all, located at its entry in a notify list; each missing template once."""
+    ladder = campaign.escalation
+    # Which templates each recipient's SMS numbers need, for the messages it can be sent.
+    needs: dict[str, list[TemplateKey]] = {
+        "department": [*dict.fromkeys(ACTION_TEMPLATES.values())]
+        + [template_key(r.name, r.wording, "department") for r in ladder if "department" in r.to],
+        "head": [template_key(r.name, r.wording, "head") for r in ladder if "head" in r.to],
+        "leaders": ["leaders"] if any("leaders" in r.to for r in ladder) else [],
+    }
+    lists: list[tuple[Loc, str, list[str]]] = []
+    for key in ("coordinator", "leaders"):
+        contact = getattr(campaign, key)
+        if contact is not None:
+            lists.append(((key, "notify"), key, contact.notify))
+    for i, dept in enumerate(campaign.departments):
+        lists.append((("departments", i, "notify"), "department", dept.notify))
+        if dept.head is not None:
+            lists.append((("departments", i, "head", "notify"), "head", dept.head.notify))
+    problems: list[tuple[Loc, str]] = []
+    told: set[str] = set()
+    templates = campaign.sms.templates if campaign.sms else {}
+    any_sms = False
+    for loc, who, entries in lists:
+        for j, entry in enumerate(entries):
+            if not any(is_sms(e) for e in campaign.channels.get(entry, [entry])):
+                continue
+            any_sms = True
+            if who == "coordinator":
+                # The coordinator gets reports (documents): they cannot go by SMS.
+                problems.append(((*loc, j), "the coordinator is told by e-mail or chat, not SMS"))
+            elif campaign.sms is None and "section" not in told:
+                told.add("section")
+                problems.append(((*loc, j), _NO_SECTION))
+            elif campaign.sms is not None:
+                for need in needs[who]:
+                    if need not in templates and need not in told:
+                        told.add(need)
+                        problems.append(((*loc, j), _no_template(need)))
+    for i, rung in enumerate(ladder):
+        if rung.via == "sms" and not any_sms:
+            message = "this rung goes by SMS, but no notify list has an sms: number"
+            problems.append((("escalation", i, "via"), message))
+    return problems
+
+
+_NO_SECTION = (
+    "an SMS number needs the campaign's `sms:` section (sign_name and a template per message)"
+)
+
+
+def _no_template(key: str) -> str:
+    return (
+        f"this number would get the `{key}` message, but `sms.templates` has no `{key}` "
+        f"template: add {key}: {{code: SMS_…, params: {{…}}}}"
+    )
