@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from config.campaign.schema import TAG_RE, Campaign
-from config.campaign.sms import sms_problems
+from config.campaign.sms_check import sms_problems
 from config.campaign.yaml_lines import Loc, Problem, TextLoader, dotted, duplicate_keys, line_of
 from config.files import MiB, TooLarge, read_capped
 from config.yaml_files import UnsafeYaml, check_shape

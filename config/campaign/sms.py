@@ -20,12 +20,9 @@ or its head), `leaders` (the 情况报告 to the leadership group), and the coor
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
-if TYPE_CHECKING:
-    from config.campaign.schema import Campaign
 
 SMS_PREFIX = "sms:"
 # A mainland mobile number, with or without +86: Aliyun's domestic SMS takes no other.
@@ -91,65 +88,3 @@ def template_key(message: str, wording: str, recipient: str) -> TemplateKey:
     if recipient == "leaders":
         return "leaders"
     return wording  # type: ignore[return-value]  # a Wording is a TemplateKey
-
-
-Loc = tuple[str | int, ...]
-
-
-def sms_problems(campaign: Campaign) -> list[tuple[Loc, str]]:
-    """Every SMS number that would get a message with no template for it, or that cannot
-    be sent to at all, located at its entry in a notify list; each missing template once."""
-    ladder = campaign.escalation
-    # Which templates each recipient's SMS numbers need, for the messages it can be sent.
-    needs: dict[str, list[TemplateKey]] = {
-        "department": [*dict.fromkeys(ACTION_TEMPLATES.values())]
-        + [template_key(r.name, r.wording, "department") for r in ladder if "department" in r.to],
-        "head": [template_key(r.name, r.wording, "head") for r in ladder if "head" in r.to],
-        "leaders": ["leaders"] if any("leaders" in r.to for r in ladder) else [],
-    }
-    lists: list[tuple[Loc, str, list[str]]] = []
-    for key in ("coordinator", "leaders"):
-        contact = getattr(campaign, key)
-        if contact is not None:
-            lists.append(((key, "notify"), key, contact.notify))
-    for i, dept in enumerate(campaign.departments):
-        lists.append((("departments", i, "notify"), "department", dept.notify))
-        if dept.head is not None:
-            lists.append((("departments", i, "head", "notify"), "head", dept.head.notify))
-    problems: list[tuple[Loc, str]] = []
-    told: set[str] = set()
-    templates = campaign.sms.templates if campaign.sms else {}
-    any_sms = False
-    for loc, who, entries in lists:
-        for j, entry in enumerate(entries):
-            if not any(is_sms(e) for e in campaign.channels.get(entry, [entry])):
-                continue
-            any_sms = True
-            if who == "coordinator":
-                # The coordinator gets reports (documents): they cannot go by SMS.
-                problems.append(((*loc, j), "the coordinator is told by e-mail or chat, not SMS"))
-            elif campaign.sms is None and "section" not in told:
-                told.add("section")
-                problems.append(((*loc, j), _NO_SECTION))
-            elif campaign.sms is not None:
-                for need in needs[who]:
-                    if need not in templates and need not in told:
-                        told.add(need)
-                        problems.append(((*loc, j), _no_template(need)))
-    for i, rung in enumerate(ladder):
-        if rung.via == "sms" and not any_sms:
-            message = "this rung goes by SMS, but no notify list has an sms: number"
-            problems.append((("escalation", i, "via"), message))
-    return problems
-
-
-_NO_SECTION = (
-    "an SMS number needs the campaign's `sms:` section (sign_name and a template per message)"
-)
-
-
-def _no_template(key: str) -> str:
-    return (
-        f"this number would get the `{key}` message, but `sms.templates` has no `{key}` "
-        f"template: add {key}: {{code: SMS_…, params: {{…}}}}"
-    )
