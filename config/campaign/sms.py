@@ -31,8 +31,10 @@ MOBILE_RE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 TemplateKey = Literal[
     "notice", "reminder", "urgent", "overdue", "escalation", "leaders", "returned", "extended"
 ]
-# What duban can put into a template's variable.
-Fill = Literal["unit", "deadline", "days_overdue", "link"]
+# What duban can put into a template's variable. Aliyun takes a link only with its site in
+# the template's fixed text (`https://duban.example.gov.cn/d/${code}`): `link_token` is the
+# part after `/d/`; `link` is the whole link, for a template approved with a link variable.
+Fill = Literal["unit", "deadline", "days_overdue", "link", "link_token"]
 # Aliyun's rule for a variable's name: a letter first, then letters, digits or `_`, 25 at most.
 VarName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,24}$")]
 

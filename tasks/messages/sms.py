@@ -95,6 +95,7 @@ def sms_for(item: q.Outgoing, link: str, now: datetime) -> Sms | Delivery:
         "deadline": format_deadline(item.due_at, spec.timezone),
         "days_overdue": str(days_overdue(item.due_at, now, spec.timezone)),
         "link": link,
+        "link_token": link.rsplit("/", 1)[-1],
     }
     params = {var: values[fill] for var, fill in template.params.items()}
     return Sms(number, spec.sms.sign_name, template.code, params)
