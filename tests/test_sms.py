@@ -22,7 +22,10 @@ from tests.receivers import AliyunSmsReceiver, SmtpReceiver
 NOW = parse_instant(LAUNCH_DAY)
 
 TEMPLATES: dict[str, Any] = {
-    "notice": {"code": "SMS_100", "params": {"unit": "unit", "time": "deadline", "url": "link"}},
+    "notice": {
+        "code": "SMS_100",
+        "params": {"unit": "unit", "time": "deadline", "url": "link", "code": "link_token"},
+    },
     "returned": {"code": "SMS_105", "params": {"unit": "unit", "url": "link"}},
     "extended": {"code": "SMS_106", "params": {"unit": "unit", "time": "deadline"}},
     "reminder": {"code": "SMS_101", "params": {"unit": "unit", "time": "deadline"}},
@@ -74,6 +77,7 @@ def test_an_sms_unit_gets_one_sms_with_its_params_and_errors_keep_aliyuns_code(
         "unit": "县公安局",
         "time": "2021年9月30日（星期四）",
         "url": f"http://duban.test/d/{link}",
+        "code": link,
     }
     assert aliyun_sms.refused == []  # every request carried a valid signature
     assert first.delivery.sent == 2 and len(first.delivery.failed) == 2
