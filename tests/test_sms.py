@@ -200,3 +200,21 @@ def test_launch_refuses_an_sms_number_without_its_template_and_writes_nothing(
     assert "Traceback" not in run.stderr
     assert snapshot() == before
     assert sorted(p.name for p in get_settings().data_dir.rglob("*")) == folder
+
+
+@pytest.mark.pure
+def test_a_new_contact_by_sms_is_refused_where_the_campaign_lacks_its_templates(
+    tmp_path: Path,
+) -> None:
+    from tasks.review import ActionRefused, parse_contacts
+
+    def spec(**extra: Any) -> Any:
+        path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test")], **extra)
+        return parse_campaign(path.read_text(encoding="utf-8"), path).campaign.settings()
+
+    assert parse_contacts("sms:13800000001", spec(sms=SMS)) == ["sms:13800000001"]
+    with pytest.raises(ActionRefused, match="缺少 sms"):
+        parse_contacts("b@county.test\nsms:13800000001", spec())
+    only_notice = {"sign_name": "测试县质监办", "templates": {"notice": TEMPLATES["notice"]}}
+    with pytest.raises(ActionRefused, match="缺少 returned、extended、reminder、urgent、overdue"):
+        parse_contacts("sms:13800000001", spec(sms=only_notice))

@@ -3,23 +3,32 @@ reach it (a template for each), and none is the coordinator's (reports are docum
 
 from __future__ import annotations
 
-from config.campaign.schema import Campaign
+from config.campaign.schema import Campaign, CampaignSettings
 from config.campaign.sms import ACTION_TEMPLATES, TemplateKey, is_sms, template_key
 
 Loc = tuple[str | int, ...]
+
+
+def needed_templates(spec: CampaignSettings, who: str) -> list[TemplateKey]:
+    """The templates an SMS number of `who` (department, head, leaders) needs: one for each
+    message that can be sent to it."""
+    ladder = spec.escalation
+    if who == "leaders":
+        return ["leaders"] if any("leaders" in r.to for r in ladder) else []
+    rungs = [template_key(r.name, r.wording, who) for r in ladder if who in r.to]
+    actions = list(ACTION_TEMPLATES.values()) if who == "department" else []
+    return list(dict.fromkeys(actions + rungs))
+
+
+def missing_templates(spec: CampaignSettings, who: str) -> list[TemplateKey]:
+    templates = spec.sms.templates if spec.sms else {}
+    return [key for key in needed_templates(spec, who) if key not in templates]
 
 
 def sms_problems(campaign: Campaign) -> list[tuple[Loc, str]]:
     """Every SMS number that would get a message with no template for it, or that cannot
     be sent to at all, located at its entry in a notify list; each missing template once."""
     ladder = campaign.escalation
-    # Which templates each recipient's SMS numbers need, for the messages it can be sent.
-    needs: dict[str, list[TemplateKey]] = {
-        "department": [*dict.fromkeys(ACTION_TEMPLATES.values())]
-        + [template_key(r.name, r.wording, "department") for r in ladder if "department" in r.to],
-        "head": [template_key(r.name, r.wording, "head") for r in ladder if "head" in r.to],
-        "leaders": ["leaders"] if any("leaders" in r.to for r in ladder) else [],
-    }
     lists: list[tuple[Loc, str, list[str]]] = []
     for key in ("coordinator", "leaders"):
         contact = getattr(campaign, key)
@@ -31,7 +40,6 @@ def sms_problems(campaign: Campaign) -> list[tuple[Loc, str]]:
             lists.append((("departments", i, "head", "notify"), "head", dept.head.notify))
     problems: list[tuple[Loc, str]] = []
     told: set[str] = set()
-    templates = campaign.sms.templates if campaign.sms else {}
     any_sms = False
     for loc, who, entries in lists:
         for j, entry in enumerate(entries):
@@ -45,8 +53,8 @@ def sms_problems(campaign: Campaign) -> list[tuple[Loc, str]]:
                 told.add("section")
                 problems.append(((*loc, j), _NO_SECTION))
             elif campaign.sms is not None:
-                for need in needs[who]:
-                    if need not in templates and need not in told:
+                for need in missing_templates(campaign, who):
+                    if need not in told:
                         told.add(need)
                         problems.append(((*loc, j), _no_template(need)))
     for i, rung in enumerate(ladder):
