@@ -114,6 +114,25 @@ def test_a_wrong_secret_is_refused_by_the_receiver_and_marked_misconfigured(
     assert len(aliyun_sms.to("13800000009")) == 1
 
 
+def test_an_unreachable_endpoint_is_a_plain_failure_without_the_link(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tasks.messages.sms import Sms, send_sms
+    from tests.receivers import free_port
+
+    monkeypatch.setenv("DUBAN_ALIYUN_SMS_ENDPOINT", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("DUBAN_ALIYUN_SMS_ACCESS_KEY_ID", "LTAIkey")
+    monkeypatch.setenv("DUBAN_ALIYUN_SMS_ACCESS_KEY_SECRET", "secret")
+    get_settings.cache_clear()
+    token = "T0kenOfTheUnit_abcdefghijklmnopqrstuvwxyz01"
+    params = {"unit": "县公安局", "url": f"http://duban.test/d/{token}"}
+    failed = send_sms(Sms("13800000001", "测试县质监办", "SMS_100", params, (token,)))
+
+    assert not failed.ok and not failed.misconfigured  # tried again by the backoff
+    assert failed.error is not None and "Connection refused" in failed.error
+    assert token not in failed.error and "13800000001" not in failed.error
+
+
 @pytest.mark.prefect
 def test_a_rung_by_sms_tells_the_head_by_sms_only_with_the_days_overdue(
     tmp_path: Path, relay: SmtpReceiver, aliyun_sms: AliyunSmsReceiver

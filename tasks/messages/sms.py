@@ -19,7 +19,7 @@ from config.clock import days_overdue
 from config.settings import Settings, get_settings
 from models import queries as q
 from models.kinds import rung_name
-from tasks.messages.deliver import Delivery
+from tasks.messages.deliver import Delivery, reason_from_log
 from tasks.messages.labels import wording_of
 from tasks.messages.render import format_deadline
 
@@ -75,6 +75,7 @@ class Sms:
     sign_name: str
     template_code: str
     params: dict[str, str]
+    hidden: tuple[str, ...] = ()  # never in a recorded error: the unit's link token
 
 
 def sms_for(item: q.Outgoing, link: str, now: datetime) -> Sms | Delivery:
@@ -98,7 +99,7 @@ def sms_for(item: q.Outgoing, link: str, now: datetime) -> Sms | Delivery:
         "link_token": link.rsplit("/", 1)[-1],
     }
     params = {var: values[fill] for var, fill in template.params.items()}
-    return Sms(number, spec.sms.sign_name, template.code, params)
+    return Sms(number, spec.sms.sign_name, template.code, params, (values["link_token"],))
 
 
 def deliver_sms(item: q.Outgoing, link: str, now: datetime) -> Delivery:
@@ -132,16 +133,20 @@ def send_sms(sms: Sms, settings: Settings | None = None) -> Delivery:
         answer = _client(settings).send_sms_with_options(request, runtime).body
     except Exception as exc:  # Aliyun's error answers (HTTP 4xx/5xx) and network failures
         code = getattr(exc, "code", None)
-        message = getattr(exc, "message", None) or str(exc)
-        return _failed(str(code) if code else type(exc).__name__, str(message), key_id, secret)
+        message = str(getattr(exc, "message", None) or exc)
+        if not code:  # a network failure quotes the request's URL, and with it the link
+            code, message = type(exc).__name__, reason_from_log([message])
+        return _failed(str(code), message, (key_id, secret, *sms.hidden))
     if answer is not None and answer.code == "OK":
         return Delivery(ok=True)
     code = (answer.code if answer else None) or "no answer"
-    return _failed(code, (answer.message if answer else None) or "", key_id, secret)
+    return _failed(code, (answer.message if answer else None) or "", (key_id, secret, *sms.hidden))
 
 
-def _failed(code: str, message: str, key_id: str, secret: str) -> Delivery:
-    text = f"{code}: {message}".replace(secret, "***").replace(key_id, "***")
+def _failed(code: str, message: str, hidden: tuple[str, ...]) -> Delivery:
+    text = f"{code}: {message}"
+    for secret in hidden:
+        text = text.replace(secret, "***")
     return Delivery(ok=False, misconfigured=code in MISCONFIGURED, error=text[:500])
 
 
