@@ -45,6 +45,9 @@ class Rung(_Strict):
     at: time | None = None  # time of day for a `days` rung; default: when office hours open
     to: list[Recipient] = Field(default=["department"], min_length=1)
     wording: Wording = "reminder"
+    # `sms`: only the recipients' SMS numbers are told (a recipient with none is told on its
+    # other channels, so nobody goes untold); unset: every channel of each recipient.
+    via: Literal["sms"] | None = None
 
     @model_validator(mode="after")
     def _one_offset(self) -> Rung:

@@ -32,6 +32,19 @@ class Settings(BaseSettings):
             "in campaign files. Unset: such mail is written to the outbox as .eml files."
         ),
     )
+    aliyun_sms_access_key_id: str | None = Field(
+        default=None, description="Aliyun AccessKey ID for `sms:` numbers (Dysmsapi SendSms)."
+    )
+    aliyun_sms_access_key_secret: str | None = Field(
+        default=None, description="Its AccessKey secret; never written into a campaign file."
+    )
+    aliyun_sms_endpoint: str = Field(
+        default="dysmsapi.aliyuncs.com",
+        description=(
+            "Dysmsapi's host, sent to over HTTPS; `http://host:port` for a plain-HTTP endpoint "
+            "(a local gateway)."
+        ),
+    )
     mail_from: str = Field(default="duban@localhost", description="Sender of outbox mail.")
     secret_key: str | None = Field(
         default=None,

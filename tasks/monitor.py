@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 
 from config.calendars import WorkCalendar
 from config.campaign.schema import CampaignSettings
+from config.campaign.sms import is_sms
 from config.ladder import Rung, hold, rung_time
 from models import queries as q
 from models.db import get_engine
@@ -51,10 +52,13 @@ def recipients(
     rung: Rung, contacts: dict[str, list[str]], notify: list[str], head_notify: list[str]
 ) -> list[tuple[str, str]]:
     """(recipient, channel) pairs for a rung; an escalation with nobody above the department
-    to tell goes to the coordinator, and failing that to the department itself."""
+    to tell goes to the coordinator, and failing that to the department itself. A rung `via:
+    sms` goes to each recipient's SMS numbers, or to its other channels if it has none."""
     out: list[tuple[str, str]] = []
     for who in rung.to:
         addresses = {"department": notify, "head": head_notify, **contacts}[who]
+        if rung.via == "sms":
+            addresses = [a for a in addresses if is_sms(a)] or addresses
         out.extend((who, a) for a in addresses)
     if not out:
         out = [("coordinator", a) for a in contacts["coordinator"]]

@@ -16,6 +16,8 @@ from sqlalchemy import Connection
 from config.campaign.channels import channel_problem
 from config.campaign.deadlines import deadline_at
 from config.campaign.schema import CampaignSettings
+from config.campaign.sms import is_sms
+from config.campaign.sms_check import missing_templates
 from config.plain_text import control_char
 from models import queries as q
 from models.db import get_engine
@@ -104,6 +106,15 @@ def parse_contacts(text: str, spec: CampaignSettings) -> list[str]:
         problem = channel_problem(entry)
         if problem:
             raise ActionRefused(f"接收地址无法使用：{problem}")
+    if any(is_sms(e) for e in resolved):
+        missing = missing_templates(spec, "department") if spec.sms else ["sms"]
+        if missing:
+            # The same rule as the launch's: a number that would get a message with no
+            # approved template is refused, not left to fail later.
+            raise ActionRefused(
+                f"本活动的短信模板不全（缺少 {'、'.join(missing)}），不能添加短信号码；"
+                "请在活动文件的 sms: 部分补齐后重新发起。"
+            )
     return resolved
 
 

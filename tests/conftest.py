@@ -25,7 +25,7 @@ import pytest
 from config.settings import get_settings
 from models.db import dispose_engines
 from tests.database import PostgresReset, copy_sqlite, migrated_sqlite_file
-from tests.receivers import HttpReceiver, SmtpReceiver
+from tests.receivers import AliyunSmsReceiver, HttpReceiver, SmtpReceiver
 
 
 def _worker_database(url: str | None) -> str | None:
@@ -133,6 +133,19 @@ def smtp() -> Iterator[SmtpReceiver]:
 def http() -> Iterator[HttpReceiver]:
     receiver = HttpReceiver()
     receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def aliyun_sms(monkeypatch: pytest.MonkeyPatch) -> Iterator[AliyunSmsReceiver]:
+    """SMS numbers go to the imitation of Aliyun's API, with its test AccessKey."""
+    receiver = AliyunSmsReceiver()
+    receiver.start()
+    monkeypatch.setenv("DUBAN_ALIYUN_SMS_ENDPOINT", receiver.endpoint)
+    monkeypatch.setenv("DUBAN_ALIYUN_SMS_ACCESS_KEY_ID", receiver.KEY_ID)
+    monkeypatch.setenv("DUBAN_ALIYUN_SMS_ACCESS_KEY_SECRET", receiver.SECRET)
+    get_settings.cache_clear()
     yield receiver
     receiver.stop()
 

@@ -1,8 +1,12 @@
-"""A real SMTP server (aiosmtpd) and a real HTTP receiver, both on loopback."""
+"""A real SMTP server (aiosmtpd), a real HTTP receiver and an imitation of Aliyun's SMS API,
+all on loopback."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
 import socket
 import threading
 import time
@@ -11,6 +15,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from aiosmtpd.controller import Controller
 
@@ -124,3 +129,134 @@ class HttpReceiver:
     def to(self, path: str) -> list[dict[str, Any]]:
         with self._lock:
             return [p for route, p in self.posts if route.split("?")[0] == "/" + path.lstrip("/")]
+
+
+class AliyunSmsReceiver:
+    """Imitates Dysmsapi's SendSms over plain HTTP, and checks each request as Aliyun does:
+    the ACS3-HMAC-SHA256 signature recomputed here from the known secret (a wrong one is
+    answered `SignatureDoesNotMatch`, an unknown key `InvalidAccessKeyId.NotFound`), then the
+    action, version and fields. `answers` maps a phone number to the code it gets; others OK."""
+
+    KEY_ID = "LTAItestkeyid0001"
+    SECRET = "test-secret-never-in-a-campaign-file"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.accepted: list[dict[str, Any]] = []  # the SendSms fields of every checked request
+        self.refused: list[str] = []  # the codes answered to requests that failed a check
+        self.answers: dict[str, str] = {}
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status, answer = receiver._answer(self, body)
+                out = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def to(self, number: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.accepted if r["PhoneNumbers"] == number]
+
+    def _answer(self, request: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, Any]]:
+        problem = _acs3_problem(request, body, {self.KEY_ID: self.SECRET})
+        if problem is not None:
+            status, code, message = problem
+            with self._lock:
+                self.refused.append(code)
+            return status, {"Code": code, "Message": message, "RequestId": "req-refused"}
+        query = dict(parse_qsl(urlsplit(request.path).query, keep_blank_values=True))
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        fields = ("PhoneNumbers", "SignName", "TemplateCode", "TemplateParam")
+        if (headers.get("x-acs-action"), headers.get("x-acs-version")) != (
+            "SendSms",
+            "2017-05-25",
+        ) or not all(query.get(f) for f in fields):
+            return 400, {"Code": "MissingParameter", "Message": "not a SendSms request"}
+        sent = {
+            **{f: query[f] for f in fields},
+            "TemplateParam": json.loads(query["TemplateParam"]),
+        }
+        code = self.answers.get(query["PhoneNumbers"], "OK")
+        with self._lock:
+            self.accepted.append(sent)
+        messages = {"OK": "OK", "isv.BUSINESS_LIMIT_CONTROL": "触发分钟级流控Permits:1"}
+        return 200, {
+            "Code": code,
+            "Message": messages.get(code, f"模拟错误 {code}"),
+            "BizId": f"biz{len(self.accepted)}" if code == "OK" else None,
+            "RequestId": f"req{len(self.accepted)}",
+        }
+
+
+def _acs3_problem(
+    request: BaseHTTPRequestHandler, body: bytes, secrets: dict[str, str]
+) -> tuple[int, str, str] | None:
+    """Aliyun's V3 signature check, written from its published algorithm: the canonical
+    request (method, path, sorted RFC 3986-encoded query, signed headers, body hash) hashed
+    with SHA-256, and that signed with HMAC-SHA256 under the AccessKey secret."""
+    auth = request.headers.get("Authorization", "")
+    match = re.match(
+        r"^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]{64})$",
+        auth,
+    )
+    if not match:
+        return 400, "IncompleteSignature", "the Authorization header is not ACS3-HMAC-SHA256"
+    key_id, signed, signature = match.groups()
+    if key_id not in secrets:
+        return 404, "InvalidAccessKeyId.NotFound", "Specified access key is not found."
+    headers = {k.lower(): v.strip() for k, v in request.headers.items()}
+    names = signed.split(";")
+    required = {"host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-content-sha256"}
+    if names != sorted(names) or not required <= set(names) or not set(names) <= set(headers):
+        return 400, "IncompleteSignature", "signed headers missing or out of order"
+    if headers["x-acs-content-sha256"] != hashlib.sha256(body).hexdigest():
+        return 400, "SignatureDoesNotMatch", "the body's hash is not the one signed"
+    parts = urlsplit(request.path)
+    pairs = sorted(parse_qsl(parts.query, keep_blank_values=True))
+    canonical_query = "&".join(f"{_rfc3986(k)}={_rfc3986(v)}" for k, v in pairs)
+    canonical = "\n".join(
+        [
+            request.command,
+            parts.path or "/",
+            canonical_query,
+            "".join(f"{n}:{headers[n]}\n" for n in names),
+            signed,
+            headers["x-acs-content-sha256"],
+        ]
+    )
+    to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(canonical.encode()).hexdigest()
+    expected = hmac.new(secrets[key_id].encode(), to_sign.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        return (
+            400,
+            "SignatureDoesNotMatch",
+            "Specified signature is not matched with our calculation.",
+        )
+    return None
+
+
+def _rfc3986(value: str) -> str:
+    return quote(value, safe="-_.~")

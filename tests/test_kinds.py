@@ -48,3 +48,11 @@ def test_the_sql_twin_matches_what_is_rung_matches() -> None:
     condition = is_rung_sql(column("kind"))
     sql = condition.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
     assert str(sql) == "kind LIKE '%@%'"
+
+
+def test_every_message_that_is_no_rung_has_an_sms_template() -> None:
+    from config.campaign.sms import ACTION_TEMPLATES
+    from models import kinds
+
+    names = {kinds.NOTICE, kinds.RETURNED, kinds.EXTENDED, kinds.RESENT, kinds.REASSIGNED}
+    assert set(ACTION_TEMPLATES) == names

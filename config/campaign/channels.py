@@ -1,9 +1,11 @@
 """What may stand in a `notify` list, and how each entry is checked.
 
-Three kinds of entry:
+Four kinds of entry:
 - an e-mail address (`office@county.gov.cn` or `mailto:office@county.gov.cn`): sent through the
   office's relay (`DUBAN_SMTP_URL`), or written to the outbox when no relay is set;
 - an Apprise URL (`mailto://…`, `json://…`, `wecombot://…`, …): sent as it stands;
+- an SMS number (`sms:13800000000`): sent through Aliyun with the campaign's `sms:` templates
+  (see config.campaign.sms);
 - a tag (a plain word): stands for the addresses listed under `channels` in the campaign file.
 """
 
@@ -13,7 +15,10 @@ import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from config.campaign.sms import SMS_PREFIX, is_sms, mobile_problem
+
 EMAIL = "email"  # the kind of plain e-mail addresses (sent through the office's relay)
+SMS = SMS_PREFIX.rstrip(":")  # the kind of SMS numbers
 EMAIL_RE = re.compile(r"^(?:mailto:)?([^@\s:/,;]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
 
 
@@ -27,6 +32,8 @@ def channel_problem(entry: str) -> str | None:
     """Why `entry` cannot be sent to, or None when it can."""
     if email_address(entry):
         return None
+    if is_sms(entry):
+        return mobile_problem(entry)
     if "://" not in entry:
         return f"{entry!r} is neither an e-mail address, an Apprise URL nor a channel name"
     return _apprise_problem(entry)
@@ -61,7 +68,7 @@ def relay_url(smtp_url: str, address: str) -> str:
 def redact(entry: str) -> str:
     """An entry fit for a dashboard or a log: Apprise's own privacy form hides keys and tokens."""
     if "://" not in entry:
-        return entry
+        return entry  # an e-mail address or an SMS number: the coordinator's own data
     import apprise
 
     plugin = apprise.Apprise.instantiate(entry, suppress_exceptions=True)
@@ -87,10 +94,12 @@ def channel_kind(channel: str) -> str:
     same for its plain and secure scheme."""
     if email_address(channel) is not None:
         return EMAIL
+    if is_sms(channel):
+        return SMS
     scheme = channel.split("://", 1)[0].lower()
     return _schemes().get(scheme, scheme)
 
 
 def known_kind(key: str) -> str | None:
     """The kind a `rate_limits` key stands for, or None if it is no channel kind."""
-    return EMAIL if key == EMAIL else _schemes().get(key)
+    return key if key in (EMAIL, SMS) else _schemes().get(key)

@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from config.campaign.schema import TAG_RE, Campaign
+from config.campaign.sms_check import sms_problems
 from config.campaign.yaml_lines import Loc, Problem, TextLoader, dotted, duplicate_keys, line_of
 from config.files import MiB, TooLarge, read_capped
 from config.yaml_files import UnsafeYaml, check_shape
@@ -190,6 +191,8 @@ def _cross_checks(campaign: Campaign, root: yaml.Node) -> list[Problem]:
             if TAG_RE.match(entry) and entry not in campaign.channels:
                 at = (*loc, j)
                 problems.append(Problem(line_of(root, at), dotted(at), _unknown_tag(entry)))
+    for loc, message in sms_problems(campaign):
+        problems.append(Problem(line_of(root, loc), dotted(loc), message))
     if campaign.period and campaign.period.end < campaign.period.start:
         loc = ("period", "end")
         problems.append(

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from config.campaign.channels import channel_problem, known_kind, resolve_tags
+from config.campaign.sms import SmsSettings
 from config.ladder import DEFAULT_LADDER, OfficeHours, Rung
 from config.plain_text import control_char
 
@@ -178,6 +179,7 @@ class CampaignSettings(Strict):
     # Messages a minute to each channel of a kind (`dingtalk`, `wecombot`, `json`, …; `email`
     # caps the office's relay), kept by every sender together (see tasks.messages.rate_limits).
     rate_limits: dict[str, Annotated[int, Field(ge=1, le=6000)]] = Field(default_factory=dict)
+    sms: SmsSettings | None = None  # sign name and templates, for `sms:` numbers
 
     @field_validator("escalation")
     @classmethod
@@ -211,7 +213,7 @@ class CampaignSettings(Strict):
         for kind in value:
             if known_kind(kind) is None:
                 raise ValueError(
-                    f"{kind!r} is not a channel kind: give `email` or an Apprise scheme "
+                    f"{kind!r} is not a channel kind: give `email`, `sms` or an Apprise scheme "
                     "such as `dingtalk`, `wecombot` or `json`"
                 )
         return value

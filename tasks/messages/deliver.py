@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.campaign.channels import email_address, relay_url
+from config.campaign.sms import is_sms
 from config.settings import get_settings
 from tasks.messages import tls
 from tasks.messages.outbox import FileToSend, write_eml
@@ -23,6 +24,7 @@ class Delivery:
     ok: bool
     error: str | None = None
     outbox_path: Path | None = None
+    misconfigured: bool = False
 
 
 class _PerThreadLog(logging.Handler):
@@ -80,7 +82,12 @@ def deliver(
 ) -> Delivery:
     """Send `body` to `channel`: an e-mail address goes to the relay, or to the outbox when no
     relay is configured; anything else is an Apprise URL. (A capped channel's turn is waited
-    for before the message is claimed: see `tasks.messages.rate_limits`.)"""
+    for before the message is claimed: see `tasks.messages.rate_limits`.)
+    An SMS number takes only a message made from a template (`tasks.messages.sms`): free
+    text, such as a report, cannot go to it."""
+    if is_sms(channel):
+        error = "an SMS number takes only the campaign's SMS templates, not this message"
+        return Delivery(ok=False, misconfigured=True, error=error)
     address = email_address(channel)
     if address is not None:
         smtp_url = get_settings().smtp_url
@@ -96,6 +103,8 @@ def takes_attachments(channel: str) -> bool:
     chat bot's webhook takes text only)."""
     if email_address(channel) is not None:
         return True
+    if is_sms(channel):
+        return False
     import apprise
 
     plugin = apprise.Apprise.instantiate(channel, suppress_exceptions=True)

@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import DBAPIError
 
 from config.calendars import WorkCalendar
+from config.campaign.sms import is_sms
 from config.clock import now as clock_now
 from config.settings import get_settings
 from models import queries as q
@@ -26,6 +27,7 @@ from models.db import get_engine
 from tasks.messages.deliver import Delivery, deliver
 from tasks.messages.rate_limits import NoTurn, cap_of, wait_turn
 from tasks.messages.render import render
+from tasks.messages.sms import deliver_sms
 from tasks.messages.tokens import derive_token, link_for, secret_key, token_hash
 
 log = logging.getLogger("duban.notification")
@@ -115,6 +117,8 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
                 error="the link key (DUBAN_SECRET_KEY or secret.key) is not the one this link "
                 "was made with; restore it, or the department's link would not open",
             )
+        if is_sms(item.channel):  # a template approved beforehand, filled: no free text
+            return deliver_sms(item, link_for(token), clock_now(now))
         message = render(item, link_for(token), clock_now(now), calendar)
         name = f"{item.department_code}-{item.kind}-{item.notification_id}"
         return deliver(item.channel, message.title, message.body, name, item.slug)
