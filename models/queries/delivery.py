@@ -8,17 +8,21 @@ moves through one machine:
        │                  └──release──> failed (its sender stopped mid-send)
     (planned)           pending or failed ──withdraw──> withdrawn (superseded, not sent)
 
+A failure the channel blames on its own configuration (a bad token, keyword, signature, IP
+allow-list) is marked `misconfigured`: the same request would be refused again, so no backoff
+and no claim takes the row until `recheck_misconfigured` clears the mark on request.
+
 The claim is a conditional UPDATE, so of two senders racing for a row only one takes it; a
 result is recorded only on a row still `sending`, so a sender never records over another's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, case, update
+from sqlalchemy import ColumnElement, Connection, Table, case, false, true, update
 
 from models.queries._sql import _chunks
 from models.tables import DeliveryState
@@ -51,6 +55,7 @@ def claim(
                 table.c.id.in_(chunk),
                 table.c.state.in_(UNSENT),
                 table.c.attempts < MAX_ATTEMPTS,
+                table.c.misconfigured == false(),
                 *wanted,
             )
             .values(state=DeliveryState.SENDING, attempts=table.c.attempts + 1, updated_at=now)
@@ -71,9 +76,14 @@ def mark_sent(conn: Connection, table: Table, ids: Sequence[int], now: datetime)
 
 
 def mark_failed(
-    conn: Connection, table: Table, failures: Sequence[tuple[int, str]], now: datetime
+    conn: Connection,
+    table: Table,
+    failures: Sequence[tuple[int, str]],
+    now: datetime,
+    misconfigured: Collection[int] = (),
 ) -> None:
-    """Record each row's reason and when it may be retried (see `BACKOFF`)."""
+    """Record each row's reason and when it may be retried (see `BACKOFF`); rows in
+    `misconfigured` are marked so, and not retried."""
     attempts = table.c.attempts
     retry_at = case(
         *((attempts <= n, now + wait) for n, wait in enumerate(BACKOFF[:-1], start=1)),
@@ -87,7 +97,8 @@ def mark_failed(
                 state=DeliveryState.FAILED,
                 last_error=reason[:2000],
                 updated_at=now,
-                next_attempt_at=retry_at,
+                next_attempt_at=None if row_id in misconfigured else retry_at,
+                misconfigured=row_id in misconfigured,
             )
         )
 
@@ -129,4 +140,16 @@ def due(table: Table, now: datetime, planned_before: datetime | None = None) -> 
     failed = (row.state == DeliveryState.FAILED) & (
         row.next_attempt_at.is_(None) | (row.next_attempt_at <= now)
     )
-    return (row.attempts < MAX_ATTEMPTS) & (pending | failed)
+    return (row.attempts < MAX_ATTEMPTS) & (row.misconfigured == false()) & (pending | failed)
+
+
+def recheck_misconfigured(conn: Connection, table: Table, now: datetime, *which: Any) -> int:
+    """On request (the coordinator says the channel is fixed): rows of `which` marked
+    misconfigured become sendable again, once. Returns how many."""
+    stmt = (
+        update(table)
+        .where(*which, table.c.misconfigured == true())
+        .values(misconfigured=False, next_attempt_at=None, updated_at=now)
+        .returning(table.c.id)
+    )
+    return len(conn.execute(stmt).all())
