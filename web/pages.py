@@ -27,7 +27,14 @@ DELIVERY_LABELS = {
     "misconfigured": "渠道配置有误，不再重试",
 }
 # The mark a message's label carries on the dashboard's list.
-DELIVERY_MARKS = {"pending": "…", "sending": "…", "sent": "✓", "failed": "✗", "withdrawn": "", "misconfigured": "✗"}
+DELIVERY_MARKS = {
+    "pending": "…",
+    "sending": "…",
+    "sent": "✓",
+    "failed": "✗",
+    "withdrawn": "",
+    "misconfigured": "✗",
+}
 
 
 def wall_clock(moment: datetime, timezone: str) -> datetime:

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ class Bot:
     secret: str | None
     base: str
     mentions: tuple[str, ...]  # mobiles the address itself names (DingTalk's path)
+    verify: bool = True  # Apprise's `?verify=no`: a private host's self-signed certificate
 
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self.token, self.secret) if s)
@@ -125,6 +127,7 @@ def parse(channel: str) -> Bot:
         secret=found.get("secret") or qsd.get("secret") or None,
         base=base.rstrip("/"),
         mentions=tuple(targets),
+        verify=str(qsd.get("verify", "yes")).lower() not in ("no", "false", "0", "off"),
     )
 
 
@@ -201,9 +204,20 @@ def cut(text: str, bot: Bot) -> str:
     return text[:1000]
 
 
-def send_bot(
-    channel: str, title: str, body: str, mobiles: Sequence[str] = (), client: Any = None
-) -> Answer:
+_clients: dict[bool, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _client(verify: bool) -> httpx.Client:
+    """One client per verification setting, shared by the sender threads: a fresh one per
+    message would load the CA bundle each time (tens of ms of CPU) and open a new connection."""
+    with _clients_lock:
+        if verify not in _clients:
+            _clients[verify] = httpx.Client(timeout=TIMEOUT, verify=verify)
+        return _clients[verify]
+
+
+def send_bot(channel: str, title: str, body: str, mobiles: Sequence[str] = ()) -> Answer:
     """Post one message and judge the answer. A timeout or a dropped connection is retried
     later (the message may have arrived: the ledger keeps it failed, not sent)."""
     try:
@@ -213,13 +227,13 @@ def send_bot(
     url, payload = request_of(bot, title, body, mobiles)
     name = NAMES[bot.kind]
     try:
-        if client is None:
-            with httpx.Client(timeout=TIMEOUT) as fresh:
-                response = fresh.post(url, json=payload)
-        else:
-            response = client.post(url, json=payload)
+        response = _client(bot.verify).post(url, json=payload)
     except httpx.TimeoutException:
         return Answer(False, f"{name}: no answer in time")
+    except httpx.RemoteProtocolError:
+        return Answer(False, f"{name}: the connection closed before an answer")
+    except httpx.ConnectError:
+        return Answer(False, f"{name}: cannot connect to {bot.base}")
     except httpx.HTTPError as exc:
         return Answer(False, cut(f"{name}: {type(exc).__name__}", bot))
     try:
