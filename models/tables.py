@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, Index, UniqueConstraint, false
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -221,8 +221,6 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = _utc_column(nullable=True)  # backoff after a failure
-    # Refused for the channel's own configuration: not retried (see `queries.delivery`).
-    misconfigured: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
     sent_at: datetime | None = _utc_column(nullable=True)
@@ -262,7 +260,6 @@ class ReportDelivery(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = _utc_column(nullable=True)
-    misconfigured: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
     sent_at: datetime | None = _utc_column(nullable=True)

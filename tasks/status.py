@@ -70,7 +70,7 @@ def campaign_status(slug: str, now: datetime | None = None) -> CampaignStatus:
                 "state": "misconfigured" if m["misconfigured"] else m["state"],
                 "attempts": m["attempts"],
                 "sent_at": local(m["sent_at"], tz).isoformat() if m["sent_at"] else None,
-                "error": m["last_error"] if m["state"] == "failed" else None,
+                "error": q.without_mark(m["last_error"]) if m["state"] == "failed" else None,
             }
         )
     rows = [

@@ -37,7 +37,7 @@ def bots() -> Iterator[BotReceiver]:
 def ledger() -> dict[str, dict[str, object]]:
     """Each department's notice as the ledger holds it, by department code."""
     query = text(
-        "SELECT d.code, n.state, n.attempts, n.last_error, n.misconfigured, n.next_attempt_at "
+        "SELECT d.code, n.state, n.attempts, n.last_error, n.next_attempt_at "
         "FROM notification n JOIN assignment a ON a.id = n.assignment_id "
         "JOIN department d ON d.id = a.department_id WHERE n.kind = 'notice'"
     )
@@ -92,8 +92,8 @@ def test_bots_are_believed_only_when_their_answer_says_sent(
     refused["d10"] = "Feishu 19022"
     for code, said in refused.items():
         row = rows[code]
-        assert row["state"] == "failed" and row["misconfigured"], row
-        assert str(row["last_error"]).startswith(said), row
+        assert row["state"] == "failed", row
+        assert str(row["last_error"]).startswith(f"misconfigured: {said}"), row
         assert row["next_attempt_at"] is None
     # The platform's message is kept, the channel's key never.
     assert "token5" not in str(rows["d5"]["last_error"])
@@ -103,7 +103,7 @@ def test_bots_are_believed_only_when_their_answer_says_sent(
     assert str(rows["d7"]["last_error"]).startswith("DingTalk 130101")
     assert rows["d8"]["last_error"] == "WeCom: the connection closed before an answer"
     for code in ("d7", "d8"):
-        assert rows[code]["state"] == "failed" and not rows[code]["misconfigured"]
+        assert rows[code]["state"] == "failed"
         assert rows[code]["next_attempt_at"] is not None
 
     # The coordinator is told of each misconfigured channel, once.
@@ -171,5 +171,5 @@ def test_a_bot_on_its_own_host_by_setting(
     assert [len(bots.to(t)) for t in ("okg1", "okg2", "okg3")] == [1, 1, 1]
     row = ledger()["g4"]
     # A 5xx is the host's trouble, not the channel's: retried later.
-    assert row["last_error"] == "DingTalk HTTP 502" and not row["misconfigured"]
+    assert row["last_error"] == "DingTalk HTTP 502"
     assert row["next_attempt_at"] is not None

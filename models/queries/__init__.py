@@ -42,6 +42,7 @@ from models.queries.delivery import (
     BACKOFF,
     MAX_ATTEMPTS,
     UNSENT,
+    without_mark,
 )
 from models.queries.ledger import (
     Outgoing,
@@ -235,4 +236,5 @@ __all__ = [
     "withdraw_older_reports",
     "withdraw_stale_rungs",
     "withdraw_unsent",
+    "without_mark",
 ]

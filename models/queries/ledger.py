@@ -164,7 +164,6 @@ class Outgoing:
     department_code: str
     department_name: str
     department_contact: str | None
-    department_phone: str | None
     duties: list[str]
     salt: str | None
     token_hash: str | None
@@ -172,6 +171,7 @@ class Outgoing:
     campaign_spec: CampaignSettings
     note: str | None = None
     acknowledged_at: datetime | None = None
+    department_phone: str | None = None  # a mobile is @-ed by the bots that can
 
 
 def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select, true
+from sqlalchemy import Connection, case, func, select
 
 from config.clock import to_utc
 from models.queries._sql import ASSIGNMENT, DEPARTMENT, MESSAGE_UNIT, NOTIFICATION, _utc
+from models.queries.delivery import is_misconfigured
 from models.tables import DeliveryState
 
 
@@ -20,9 +21,7 @@ def status_rows(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
             func.sum(_state_is(DeliveryState.FAILED)).label("failed"),
             func.sum(_state_is(DeliveryState.PENDING)).label("pending"),
             func.sum(_state_is(DeliveryState.SENDING)).label("unconfirmed"),
-            func.sum(case((NOTIFICATION.c.misconfigured == true(), 1), else_=0)).label(
-                "misconfigured"
-            ),
+            func.sum(case((is_misconfigured(NOTIFICATION), 1), else_=0)).label("misconfigured"),
             func.max(NOTIFICATION.c.last_error).label("last_error"),
         )
         .where(NOTIFICATION.c.campaign_id == campaign_id)
@@ -69,7 +68,7 @@ def _message_columns() -> tuple[Any, ...]:
         n.attempts,
         n.sent_at,
         n.last_error,
-        n.misconfigured,
+        is_misconfigured(NOTIFICATION).label("misconfigured"),
     )
 
 
