@@ -66,6 +66,12 @@ def print_table(status: CampaignStatus) -> None:
             print(f"{'':13}no longer in the campaign file: kept, not notified")
         if r.last_error:
             print(f"{'':13}last error: {r.last_error}")
+        for m in r.messages:
+            if m["state"] == "misconfigured":
+                print(
+                    f"{'':13}misconfigured: {m['message']} to {m['channel']}: {m['error']} "
+                    "(not retried; fix the channel, then run launch again)"
+                )
         if r.notices_unconfirmed:
             print(
                 f"{'':13}{r.notices_unconfirmed} notice(s) unconfirmed: the sender stopped "

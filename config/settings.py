@@ -25,6 +25,17 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Base of the personal links in notices (where `duban web` is reachable).",
     )
+    # Government and private deployments (政务钉钉, 政务微信, private Feishu) run their own API
+    # hosts; a bot address's `?base=` wins over these.
+    dingtalk_api_base: str | None = Field(
+        default=None, description="DingTalk bots' API host (default https://oapi.dingtalk.com)."
+    )
+    wecom_api_base: str | None = Field(
+        default=None, description="WeCom bots' API host (default https://qyapi.weixin.qq.com)."
+    )
+    feishu_api_base: str | None = Field(
+        default=None, description="Feishu bots' API host (default https://open.feishu.cn)."
+    )
     smtp_url: str | None = Field(
         default=None,
         description=(

@@ -18,7 +18,7 @@ from tasks.assignment import (
     notice_states,
     register_campaign,
 )
-from tasks.messages.plan import release_unconfirmed, sendable_batches
+from tasks.messages.plan import recheck_misconfigured, release_unconfirmed, sendable_batches
 from tasks.messages.send import SendReport, send_batch
 
 
@@ -54,6 +54,7 @@ def launch_flow(
         result = fan_out(registered.campaign_id, batch, registered.due_at, clock_now(now), number)
         created += result.assignments_created
         planned += result.messages_planned
+    recheck_misconfigured(registered.campaign_id, clock_now(now))
     delivery = SendReport()
     for ids in sendable_batches(registered.campaign_id, NOTICE, settings.batch_size):
         delivery.merge(send_batch(ids, now))

@@ -27,6 +27,9 @@ RETURNED = "returned"  # a submission returned for revision, with the coordinato
 EXTENDED = "extended"  # a new deadline for one unit
 RESENT = "resent"  # the notice again, on request
 REASSIGNED = "reassigned"  # the notice, with a new link, to the unit's new contact
+# The coordinator told that a channel refused a message as misconfigured; keyed by the
+# refused message's ledger id ("misconfigured:42"), so each refusal is reported once.
+MISCONFIGURED = "misconfigured"
 
 _RUNG = "@"
 _ACTION = ":"

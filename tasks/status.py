@@ -32,6 +32,7 @@ class StatusRow:
     notices_failed: int
     notices_pending: int
     notices_unconfirmed: int
+    notices_misconfigured: int
     last_error: str | None
     in_file: bool
     # Every message to or about the unit: the notice, then each rung of the ladder.
@@ -65,10 +66,11 @@ def campaign_status(slug: str, now: datetime | None = None) -> CampaignStatus:
                 "message": rung_name(m["kind"]),
                 "to": m["recipient"],
                 "channel": redact(m["channel"]),
-                "state": m["state"],
+                # The channel refused it for its own configuration: not retried.
+                "state": "misconfigured" if m["misconfigured"] else m["state"],
                 "attempts": m["attempts"],
                 "sent_at": local(m["sent_at"], tz).isoformat() if m["sent_at"] else None,
-                "error": m["last_error"] if m["state"] == "failed" else None,
+                "error": q.without_mark(m["last_error"]) if m["state"] == "failed" else None,
             }
         )
     rows = [
@@ -84,6 +86,7 @@ def campaign_status(slug: str, now: datetime | None = None) -> CampaignStatus:
             notices_failed=r["failed"],
             notices_pending=r["pending"],
             notices_unconfirmed=r["unconfirmed"],
+            notices_misconfigured=r["misconfigured"],
             last_error=r["last_error"] if r["failed"] else None,
             in_file=bool(r["in_file"]),
             messages=messages[r["code"]],

@@ -1,5 +1,4 @@
-"""A real SMTP server (aiosmtpd), a real HTTP receiver and an imitation of Aliyun's SMS API,
-all on loopback."""
+"""A real SMTP server (aiosmtpd) and a real HTTP receiver, both on loopback."""
 
 from __future__ import annotations
 
@@ -129,6 +128,178 @@ class HttpReceiver:
     def to(self, path: str) -> list[dict[str, Any]]:
         with self._lock:
             return [p for route, p in self.posts if route.split("?")[0] == "/" + path.lstrip("/")]
+
+
+# The platforms' own answer bodies (DingTalk and WeCom `errcode`/`errmsg`, Feishu `code`/`msg`),
+# by what the receiver is told to do with a token.
+BOT_ANSWERS: dict[str, dict[str, dict[str, Any]]] = {
+    "dingtalk": {
+        "ok": {"errcode": 0, "errmsg": "ok"},
+        "keyword": {
+            "errcode": 310000,
+            "errmsg": "description:关键词不匹配;solution:请联系群管理员查看此机器人的关键词，"
+            "并在发送的信息中包含此关键词;",
+        },
+        "sign": {"errcode": 310000, "errmsg": "sign not match"},
+        "token": {"errcode": 300001, "errmsg": "token is not exist"},
+        "limit": {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"},
+    },
+    "wecombot": {
+        "ok": {"errcode": 0, "errmsg": "ok"},
+        "token": {
+            "errcode": 93000,
+            "errmsg": "invalid webhook url, hint: [1733100000_12_abcdef], from ip: 127.0.0.1, "
+            "more info at https://open.work.weixin.qq.com/devtool/query?e=93000",
+        },
+        "limit": {"errcode": 45009, "errmsg": "api freq out of limit, hint: [1733100000_7]"},
+    },
+    "feishu": {
+        "ok": {
+            "StatusCode": 0,
+            "StatusMessage": "success",
+            "code": 0,
+            "data": {},
+            "msg": "success",
+        },
+        "keyword": {"code": 19024, "data": {}, "msg": "Key Words Not Found"},
+        "sign": {
+            "code": 19021,
+            "data": {},
+            "msg": "sign match fail or timestamp is not within one hour from current time",
+        },
+        "ip": {"code": 19022, "data": {}, "msg": "Ip Not Allowed"},
+        "token": {
+            "code": 19001,
+            "data": {},
+            "msg": "param invalid: incoming webhook access token invalid",
+        },
+        "limit": {"code": 11232, "data": {}, "msg": "frequency limited psm[lark.oapi]appID[1]"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class BotPost:
+    kind: str  # dingtalk, wecombot or feishu
+    token: str
+    query: dict[str, str]
+    payload: dict[str, Any]
+
+
+class BotReceiver:
+    """DingTalk, WeCom and Feishu group bots on one loopback port, at their own paths. The
+    token decides the answer, by its first word: `ok…` accepts; `keyword…`, `sign…`, `ip…`,
+    `token…` refuse with that platform's code (HTTP 200, as the platforms do); `limit…`
+    accepts `limit_after` messages, then answers the rate-limit code while `limiting`;
+    `drop…` closes the connection mid-request while `dropping`; `down…` answers HTTP 502.
+    A token given a secret in `secrets` checks the signature (DingTalk's query, Feishu's body)
+    and answers the platform's signature code when it does not match."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.posts: list[BotPost] = []  # accepted messages only
+        self.requests: dict[str, int] = {}  # every request, by token
+        self.secrets: dict[str, str] = {}
+        self.limit_after = 1
+        self.limiting = True
+        self.dropping = True
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                payload = json.loads(self.rfile.read(length) or b"{}")
+                kind, token, query = receiver._route(self.path)
+                if not kind:
+                    self._answer(404, {})
+                    return
+                with receiver._lock:
+                    receiver.requests[token] = receiver.requests.get(token, 0) + 1
+                    taken = sum(1 for p in receiver.posts if p.token == token)
+                word = next((w for w in BOT_ANSWERS[kind] if token.startswith(w)), "ok")
+                if token.startswith("drop") and receiver.dropping:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if token.startswith("down"):
+                    self._answer(502, {})
+                    return
+                if token in receiver.secrets and not receiver._signed(kind, token, query, payload):
+                    word = "sign"
+                if word == "limit" and (taken < receiver.limit_after or not receiver.limiting):
+                    word = "ok"
+                if word == "ok":
+                    with receiver._lock:
+                        receiver.posts.append(BotPost(kind, token, query, payload))
+                self._answer(200, BOT_ANSWERS[kind].get(word, BOT_ANSWERS[kind]["token"]))
+
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @staticmethod
+    def _route(path: str) -> tuple[str, str, dict[str, str]]:
+        from urllib.parse import parse_qsl, urlsplit
+
+        parts = urlsplit(path)
+        query = dict(parse_qsl(parts.query))
+        if parts.path == "/robot/send":
+            return "dingtalk", query.get("access_token", ""), query
+        if parts.path == "/cgi-bin/webhook/send":
+            return "wecombot", query.get("key", ""), query
+        if parts.path.startswith("/open-apis/bot/v2/hook/"):
+            return "feishu", parts.path.rsplit("/", 1)[-1], query
+        return "", "", query
+
+    def _signed(self, kind: str, token: str, query: dict[str, str], payload: Any) -> bool:
+        import base64
+        import hashlib
+        import hmac
+
+        secret = self.secrets[token]
+        source = query if kind == "dingtalk" else payload
+        stamp, sign = str(source.get("timestamp", "")), str(source.get("sign", ""))
+        text = f"{stamp}\n{secret}".encode()
+        if kind == "dingtalk":
+            digest = hmac.new(secret.encode(), text, hashlib.sha256).digest()
+        else:
+            digest = hmac.new(text, b"", hashlib.sha256).digest()
+        return bool(stamp) and hmac.compare_digest(base64.b64encode(digest).decode(), sign)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, kind: str, token: str, extra: str = "") -> str:
+        """A bot address in Apprise's grammar, pointed at this receiver with `?base=`."""
+        return f"{kind}://{extra}{token}/?base={self.base}"
+
+    def to(self, token: str) -> list[BotPost]:
+        with self._lock:
+            return [p for p in self.posts if p.token == token]
+
+    def text(self, post: BotPost) -> str:
+        if post.kind == "feishu":
+            return str(post.payload["content"]["text"])
+        return str(post.payload["text"]["content"])
 
 
 class AliyunSmsReceiver:

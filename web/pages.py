@@ -24,9 +24,17 @@ DELIVERY_LABELS = {
     "sent": "已送达",
     "failed": "发送失败",
     "withdrawn": "已撤回",
+    "misconfigured": "渠道配置有误，不再重试",
 }
 # The mark a message's label carries on the dashboard's list.
-DELIVERY_MARKS = {"pending": "…", "sending": "…", "sent": "✓", "failed": "✗", "withdrawn": ""}
+DELIVERY_MARKS = {
+    "pending": "…",
+    "sending": "…",
+    "sent": "✓",
+    "failed": "✗",
+    "withdrawn": "",
+    "misconfigured": "✗",
+}
 
 
 def wall_clock(moment: datetime, timezone: str) -> datetime:

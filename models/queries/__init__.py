@@ -19,6 +19,7 @@ from models.queries._sql import (
     _chunks,
 )
 from models.queries.accounts import coordinator_by_id, coordinator_by_name, save_coordinator
+from models.queries.alerts import plan_misconfigured_alerts
 from models.queries.campaigns import (
     campaign_by_slug,
     insert_campaign,
@@ -41,6 +42,7 @@ from models.queries.delivery import (
     BACKOFF,
     MAX_ATTEMPTS,
     UNSENT,
+    without_mark,
 )
 from models.queries.ledger import (
     Outgoing,
@@ -49,6 +51,7 @@ from models.queries.ledger import (
     insert_ledger_rows,
     ledger_row,
     outgoing,
+    recheck_misconfigured,
     record_failed,
     record_sent,
     release_unconfirmed,
@@ -193,9 +196,11 @@ __all__ = [
     "open_campaigns",
     "open_deadlines",
     "outgoing",
+    "plan_misconfigured_alerts",
     "plan_report_deliveries",
     "planned_ids",
     "reassign_department",
+    "recheck_misconfigured",
     "record_failed",
     "record_report",
     "record_report_delivery",
@@ -231,4 +236,5 @@ __all__ = [
     "withdraw_older_reports",
     "withdraw_stale_rungs",
     "withdraw_unsent",
+    "without_mark",
 ]

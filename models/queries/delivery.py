@@ -8,17 +8,21 @@ moves through one machine:
        │                  └──release──> failed (its sender stopped mid-send)
     (planned)           pending or failed ──withdraw──> withdrawn (superseded, not sent)
 
+A failure the channel blames on its own configuration (a bad token, keyword, signature, IP
+allow-list) is marked misconfigured: the same request would be refused again, so no backoff
+and no claim takes the row until `recheck_misconfigured` clears the mark on request.
+
 The claim is a conditional UPDATE, so of two senders racing for a row only one takes it; a
 result is recorded only on a row still `sending`, so a sender never records over another's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, case, update
+from sqlalchemy import ColumnElement, Connection, Table, case, func, update
 
 from models.queries._sql import _chunks
 from models.tables import DeliveryState
@@ -28,6 +32,10 @@ UNSENT = (DeliveryState.PENDING, DeliveryState.FAILED)
 MAX_ATTEMPTS = 8
 # Waits before a failed row is retried, by attempts made so far: the last one repeats.
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
+# The mark a misconfigured failure's reason starts with. A mark in the reason, not a column
+# of its own: a database of an earlier release reads and writes unchanged, and every place
+# that shows the reason (status, the dashboard, the CSV) shows the mark with it.
+MISCONFIGURED = "misconfigured: "
 # The reason left on a row released from `sending`.
 UNCONFIRMED = "unconfirmed: the sender stopped mid-send; resent on request"
 
@@ -51,6 +59,7 @@ def claim(
                 table.c.id.in_(chunk),
                 table.c.state.in_(UNSENT),
                 table.c.attempts < MAX_ATTEMPTS,
+                ~is_misconfigured(table),
                 *wanted,
             )
             .values(state=DeliveryState.SENDING, attempts=table.c.attempts + 1, updated_at=now)
@@ -71,23 +80,29 @@ def mark_sent(conn: Connection, table: Table, ids: Sequence[int], now: datetime)
 
 
 def mark_failed(
-    conn: Connection, table: Table, failures: Sequence[tuple[int, str]], now: datetime
+    conn: Connection,
+    table: Table,
+    failures: Sequence[tuple[int, str]],
+    now: datetime,
+    misconfigured: Collection[int] = (),
 ) -> None:
-    """Record each row's reason and when it may be retried (see `BACKOFF`)."""
+    """Record each row's reason and when it may be retried (see `BACKOFF`); rows in
+    `misconfigured` are marked so, and not retried."""
     attempts = table.c.attempts
     retry_at = case(
         *((attempts <= n, now + wait) for n, wait in enumerate(BACKOFF[:-1], start=1)),
         else_=now + BACKOFF[-1],
     )
     for row_id, reason in failures:
+        marked = row_id in misconfigured
         conn.execute(
             update(table)
             .where(table.c.id == row_id, table.c.state == DeliveryState.SENDING)
             .values(
                 state=DeliveryState.FAILED,
-                last_error=reason[:2000],
+                last_error=((MISCONFIGURED if marked else "") + reason)[:2000],
                 updated_at=now,
-                next_attempt_at=retry_at,
+                next_attempt_at=None if marked else retry_at,
             )
         )
 
@@ -129,4 +144,30 @@ def due(table: Table, now: datetime, planned_before: datetime | None = None) -> 
     failed = (row.state == DeliveryState.FAILED) & (
         row.next_attempt_at.is_(None) | (row.next_attempt_at <= now)
     )
-    return (row.attempts < MAX_ATTEMPTS) & (pending | failed)
+    return (row.attempts < MAX_ATTEMPTS) & ~is_misconfigured(table) & (pending | failed)
+
+
+def is_misconfigured(table: Table) -> ColumnElement[bool]:
+    """Whether a row failed as misconfigured (its reason carries the mark)."""
+    return func.coalesce(table.c.last_error, "").startswith(MISCONFIGURED)
+
+
+def without_mark(reason: str | None) -> str | None:
+    """A reason as the channel gave it, the misconfigured mark taken off."""
+    return reason.removeprefix(MISCONFIGURED) if reason else reason
+
+
+def recheck_misconfigured(conn: Connection, table: Table, now: datetime, *which: Any) -> int:
+    """On request (the coordinator says the channel is fixed): rows of `which` marked
+    misconfigured become sendable again, once. Returns how many."""
+    stmt = (
+        update(table)
+        .where(*which, is_misconfigured(table))
+        .values(
+            last_error=func.substr(table.c.last_error, len(MISCONFIGURED) + 1),
+            next_attempt_at=None,
+            updated_at=now,
+        )
+        .returning(table.c.id)
+    )
+    return len(conn.execute(stmt).all())

@@ -3,7 +3,7 @@ and what a sender reads of it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -125,8 +125,20 @@ def record_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
     delivery.mark_sent(conn, NOTIFICATION, ids, now)
 
 
-def record_failed(conn: Connection, failures: Sequence[tuple[int, str]], now: datetime) -> None:
-    delivery.mark_failed(conn, NOTIFICATION, failures, now)
+def record_failed(
+    conn: Connection,
+    failures: Sequence[tuple[int, str]],
+    now: datetime,
+    misconfigured: Collection[int] = (),
+) -> None:
+    delivery.mark_failed(conn, NOTIFICATION, failures, now, misconfigured)
+
+
+def recheck_misconfigured(conn: Connection, campaign_id: int, now: datetime) -> int:
+    """A launch run again (the coordinator has fixed the file or the bot) tries the
+    campaign's misconfigured messages once more (see `delivery.recheck_misconfigured`)."""
+    which = NOTIFICATION.c.campaign_id == campaign_id
+    return delivery.recheck_misconfigured(conn, NOTIFICATION, now, which)
 
 
 def release_unconfirmed(
@@ -159,6 +171,7 @@ class Outgoing:
     campaign_spec: CampaignSettings
     note: str | None = None
     acknowledged_at: datetime | None = None
+    department_phone: str | None = None  # a mobile is @-ed by the bots that can
 
 
 def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
@@ -214,6 +227,7 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
                     department_code=row.code,
                     department_name=row.name,
                     department_contact="，".join(x for x in (row.person, row.phone) if x) or None,
+                    department_phone=row.phone,
                     duties=list(row.duties),
                     salt=row.salt,
                     token_hash=row.token_hash,

@@ -99,12 +99,17 @@ def claim_report_delivery(conn: Connection, delivery_id: int, now: datetime) -> 
 
 
 def record_report_delivery(
-    conn: Connection, delivery_id: int, error: str | None, now: datetime
+    conn: Connection,
+    delivery_id: int,
+    error: str | None,
+    now: datetime,
+    misconfigured: bool = False,
 ) -> None:
     if error is None:
         delivery.mark_sent(conn, REPORT_DELIVERY, [delivery_id], now)
     else:
-        delivery.mark_failed(conn, REPORT_DELIVERY, [(delivery_id, error)], now)
+        mark = [delivery_id] if misconfigured else []
+        delivery.mark_failed(conn, REPORT_DELIVERY, [(delivery_id, error)], now, mark)
 
 
 def release_unconfirmed_reports(conn: Connection, campaign_id: int, now: datetime) -> int:

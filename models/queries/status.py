@@ -8,6 +8,7 @@ from sqlalchemy import Connection, case, func, select
 
 from config.clock import to_utc
 from models.queries._sql import ASSIGNMENT, DEPARTMENT, MESSAGE_UNIT, NOTIFICATION, _utc
+from models.queries.delivery import is_misconfigured
 from models.tables import DeliveryState
 
 
@@ -20,6 +21,7 @@ def status_rows(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
             func.sum(_state_is(DeliveryState.FAILED)).label("failed"),
             func.sum(_state_is(DeliveryState.PENDING)).label("pending"),
             func.sum(_state_is(DeliveryState.SENDING)).label("unconfirmed"),
+            func.sum(case((is_misconfigured(NOTIFICATION), 1), else_=0)).label("misconfigured"),
             func.max(NOTIFICATION.c.last_error).label("last_error"),
         )
         .where(NOTIFICATION.c.campaign_id == campaign_id)
@@ -37,6 +39,7 @@ def status_rows(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
             counts.c.failed,
             counts.c.pending,
             counts.c.unconfirmed,
+            counts.c.misconfigured,
             counts.c.last_error,
         )
         .join(ASSIGNMENT, ASSIGNMENT.c.department_id == DEPARTMENT.c.id)
@@ -47,7 +50,7 @@ def status_rows(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
     rows = []
     for row in conn.execute(query).mappings():
         item = dict(row)
-        for key in ("sent", "failed", "pending", "unconfirmed"):
+        for key in ("sent", "failed", "pending", "unconfirmed", "misconfigured"):
             item[key] = int(item[key] or 0)
         item["due_at"] = to_utc(item["due_at"])
         rows.append(item)
@@ -57,7 +60,16 @@ def status_rows(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
 def _message_columns() -> tuple[Any, ...]:
     """What a ledger listing shows of each message (`status`, the unit page, the CSV)."""
     n = NOTIFICATION.c
-    return (n.kind, n.recipient, n.channel, n.state, n.attempts, n.sent_at, n.last_error)
+    return (
+        n.kind,
+        n.recipient,
+        n.channel,
+        n.state,
+        n.attempts,
+        n.sent_at,
+        n.last_error,
+        is_misconfigured(NOTIFICATION).label("misconfigured"),
+    )
 
 
 def ledger_of_campaign(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from config.campaign.channels import email_address, relay_url
 from config.campaign.sms import is_sms
 from config.settings import get_settings
 from tasks.messages import tls
+from tasks.messages.bots import bot_kind, send_bot
 from tasks.messages.outbox import FileToSend, write_eml
 
 
@@ -24,6 +26,8 @@ class Delivery:
     ok: bool
     error: str | None = None
     outbox_path: Path | None = None
+    # The channel itself is wrong (a bad token, keyword, signature, IP allow-list): trying
+    # again cannot help, so the ledger does not, and the coordinator is told.
     misconfigured: bool = False
 
 
@@ -79,10 +83,12 @@ def deliver(
     outbox_name: str,
     outbox_folder: str,
     attach: FileToSend | None = None,
+    mobiles: Sequence[str] = (),
 ) -> Delivery:
     """Send `body` to `channel`: an e-mail address goes to the relay, or to the outbox when no
-    relay is configured; anything else is an Apprise URL. (A capped channel's turn is waited
-    for before the message is claimed: see `tasks.messages.rate_limits`.)
+    relay is configured; a DingTalk, WeCom or Feishu bot to our own client (which @s
+    `mobiles` where the platform can); anything else is an Apprise URL. (A capped channel's
+    turn is waited for before the message is claimed: see `tasks.messages.rate_limits`.)
     An SMS number takes only a message made from a template (`tasks.messages.sms`): free
     text, such as a report, cannot go to it."""
     if is_sms(channel):
@@ -95,6 +101,9 @@ def deliver(
             path = write_eml(address, title, body, outbox_name, outbox_folder, attach)
             return Delivery(ok=True, outbox_path=path)
         return send_apprise(relay_url(smtp_url, address), title, body, attach)
+    if bot_kind(channel) is not None:
+        answer = send_bot(channel, title, body, mobiles)
+        return Delivery(ok=answer.ok, error=answer.error, misconfigured=answer.misconfigured)
     return send_apprise(channel, title, body, attach)
 
 

@@ -4,7 +4,15 @@
 from __future__ import annotations
 
 from config.campaign.schema import CampaignSettings
-from models.kinds import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED, rung_name
+from models.kinds import (
+    EXTENDED,
+    MISCONFIGURED,
+    NOTICE,
+    REASSIGNED,
+    RESENT,
+    RETURNED,
+    rung_name,
+)
 
 HEADINGS = {"reminder": "提醒", "urgent": "催办", "overdue": "督办", "escalation": "督办"}
 
@@ -45,6 +53,7 @@ ACTION_LABELS = {
     REASSIGNED: "新联系人通知",
     RETURNED: "退回修改通知",
     EXTENDED: "延期通知",
+    MISCONFIGURED: "渠道配置有误（告协调人）",
 }
 
 

@@ -34,3 +34,12 @@ def release_unconfirmed(
         if kind is None:  # the monitor: the reports it sends too
             released += sum(q.release_unconfirmed_reports(conn, c, now) for c in ids)
         return released
+
+
+@task(name="recheck-misconfigured", cache_policy=NO_CACHE)
+def recheck_misconfigured(campaign_id: int, now: datetime) -> int:
+    """A launch run again is the coordinator's word that the channels were looked at: the
+    campaign's messages refused as misconfigured are tried once more (the monitor never
+    retries them by itself)."""
+    with get_engine().begin() as conn:
+        return q.recheck_misconfigured(conn, campaign_id, now)

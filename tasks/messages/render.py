@@ -12,7 +12,15 @@ from config.calendars import WorkCalendar
 from config.campaign.schema import CampaignSettings, Requirements
 from config.clock import days_overdue, format_local, local, month_day, written, written_span
 from models import queries as q
-from models.kinds import EXTENDED, NOTICE, REASSIGNED, RESENT, RETURNED, rung_name
+from models.kinds import (
+    EXTENDED,
+    MISCONFIGURED,
+    NOTICE,
+    REASSIGNED,
+    RESENT,
+    RETURNED,
+    rung_name,
+)
 from tasks.messages.labels import rung_heading, wording_of
 
 
@@ -67,6 +75,8 @@ def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -
     name = rung_name(item.kind)
     if name in (NOTICE, RESENT, REASSIGNED):
         return render_notice(spec, item.department_name, item.duties, item.due_at, link, now)
+    if name == MISCONFIGURED:
+        return render_misconfigured(spec, item.department_name, item.note)
     if name in (RETURNED, EXTENDED):
         return render_action(spec, name, item.department_name, item.due_at, link, now, item.note)
     tz = spec.timezone
@@ -113,6 +123,17 @@ def render_notice(
         sent_on=written(local(now, tz)),
     )
     return Message(title=f"【任务通知】{spec.title}（{department}）", body=body)
+
+
+def render_misconfigured(spec: CampaignSettings, department: str, note: str | None) -> Message:
+    """To the coordinator: a channel refused a message for its own configuration, so it is
+    not retried until the channel is fixed."""
+    body = (
+        f"发往{department}的消息未能送达，平台拒收：\n{note or ''}\n\n"
+        "拒收原因在渠道本身（机器人地址或密钥、关键词、加签、IP白名单等），重试不会成功，"
+        "系统不再自动重发。请核对并修正后重新执行 duban launch，系统将再试一次。\n"
+    )
+    return Message(title=f"【渠道配置有误】{spec.title}（{department}）", body=body)
 
 
 def render_action(

@@ -19,11 +19,14 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import DBAPIError
 
 from config.calendars import WorkCalendar
+from config.campaign.channels import redact
 from config.campaign.sms import is_sms
 from config.clock import now as clock_now
 from config.settings import get_settings
 from models import queries as q
 from models.db import get_engine
+from models.kinds import MISCONFIGURED, rung_name
+from tasks.messages.bots import mobile_of
 from tasks.messages.deliver import Delivery, deliver
 from tasks.messages.rate_limits import NoTurn, cap_of, wait_turn
 from tasks.messages.render import render
@@ -76,6 +79,8 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
     calendar = WorkCalendar()
     pending_sent: list[int] = []
     pending_failed: list[tuple[int, str]] = []
+    pending_misconfigured: set[int] = set()
+    refused: list[tuple[q.Outgoing, str]] = []  # misconfigured: the coordinator is told
     last_flush = time.monotonic()
 
     def flush() -> None:
@@ -84,9 +89,10 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
             with engine.begin() as conn:
                 at = clock_now(now)
                 q.record_sent(conn, pending_sent, at)
-                q.record_failed(conn, pending_failed, at)
+                q.record_failed(conn, pending_failed, at, pending_misconfigured)
             pending_sent.clear()
             pending_failed.clear()
+            pending_misconfigured.clear()
         last_flush = time.monotonic()
 
     def send_one(item: q.Outgoing) -> Delivery | None:
@@ -121,7 +127,10 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
             return deliver_sms(item, link_for(token), clock_now(now))
         message = render(item, link_for(token), clock_now(now), calendar)
         name = f"{item.department_code}-{item.kind}-{item.notification_id}"
-        return deliver(item.channel, message.title, message.body, name, item.slug)
+        # A bot message to the unit @s its contact, when the unit's phone is a mobile.
+        mobile = mobile_of(item.department_phone) if item.recipient == "department" else None
+        mobiles = [mobile] if mobile else []
+        return deliver(item.channel, message.title, message.body, name, item.slug, mobiles=mobiles)
 
     # Senders hand results over a queue: the recording thread waits on one queue, not on
     # hundreds of futures (re-waiting on every pending future made each batch quadratic).
@@ -162,10 +171,32 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
             else:
                 reason = result.error or "unknown error"
                 pending_failed.append((item.notification_id, reason))
+                if result.misconfigured:
+                    pending_misconfigured.add(item.notification_id)
+                    if rung_name(item.kind) != MISCONFIGURED:
+                        refused.append((item, reason))
                 report.failed.append(Failure(item.department_code, item.channel, reason))
             if len(pending_sent) + len(pending_failed) >= RECORD_EVERY or (
                 time.monotonic() - last_flush >= RECORD_SECONDS
             ):
                 flush()
     flush()
+    alerts = plan_alerts(refused, now)
+    if alerts:
+        report.merge(send_batch.fn(alerts, now))  # at most one level: alerts raise none
     return report
+
+
+def plan_alerts(refused: list[tuple[q.Outgoing, str]], now: datetime | None) -> list[int]:
+    """The coordinator's report of each message refused as misconfigured, planned once."""
+    ids: list[int] = []
+    if not refused:
+        return ids
+    with get_engine().begin() as conn:
+        for item, reason in refused:
+            note = f"{item.department_name}（{redact(item.channel)}）：{reason}"
+            channels = item.campaign_spec.contacts()["coordinator"]
+            ids += q.plan_misconfigured_alerts(
+                conn, [(item.notification_id, note)], channels, clock_now(now)
+            )
+    return ids

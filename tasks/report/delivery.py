@@ -186,7 +186,8 @@ def _deliver_one(
         return
     outcome = _send(made, row["channel"], f"report-{made['id']}-{row['id']}")
     with engine.begin() as conn:
-        q.record_report_delivery(conn, row["id"], None if outcome.ok else outcome.error, now)
+        error = None if outcome.ok else outcome.error
+        q.record_report_delivery(conn, row["id"], error, now, outcome.misconfigured)
     if outcome.ok:
         result.sent += 1
         if outcome.outbox_path is not None:
