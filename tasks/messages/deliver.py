@@ -12,9 +12,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.campaign.channels import email_address, relay_url
+from config.campaign.channels import email_address
 from config.settings import get_settings
-from tasks.messages import tls
+from tasks.messages import smtp_pool, tls
 from tasks.messages.outbox import FileToSend, write_eml
 
 
@@ -23,6 +23,8 @@ class Delivery:
     ok: bool
     error: str | None = None
     outbox_path: Path | None = None
+    # The content went out and the answer never came: the row stays `sending`, not resent.
+    unconfirmed: bool = False
 
 
 class _PerThreadLog(logging.Handler):
@@ -87,8 +89,16 @@ def deliver(
         if not smtp_url:
             path = write_eml(address, title, body, outbox_name, outbox_folder, attach)
             return Delivery(ok=True, outbox_path=path)
-        return send_apprise(relay_url(smtp_url, address), title, body, attach)
+        return send_to_relay(smtp_url, address, title, body, attach)
     return send_apprise(channel, title, body, attach)
+
+
+def send_to_relay(
+    smtp_url: str, address: str, title: str, body: str, attach: FileToSend | None = None
+) -> Delivery:
+    """Mail through the office's relay, over a kept connection (see `smtp_pool`)."""
+    sent = smtp_pool.send(smtp_url, address, title, body, attach)
+    return Delivery(ok=sent.ok, error=sent.error, unconfirmed=sent.unconfirmed)
 
 
 def takes_attachments(channel: str) -> bool:
