@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from config.campaign.schema import CampaignSettings
 from config.clock import to_utc
@@ -109,10 +110,15 @@ def sendable_ids(conn: Connection, campaign_id: int, kind: str) -> list[int]:
 def still_unsent(conn: Connection, notification_id: int) -> bool:
     """A lock-free look before a claim: a row another sender took is skipped without a write
     transaction (two monitors at once otherwise queue on the write lock for every row)."""
-    query = select(NOTIFICATION.c.id).where(
-        NOTIFICATION.c.id == notification_id, NOTIFICATION.c.state.in_(UNSENT)
+    return conn.execute(_unsent_one(), {"id": notification_id}).first() is not None
+
+
+@lru_cache(maxsize=1)
+def _unsent_one() -> Any:
+    # Built once: once per message sent, building the query cost more than running it.
+    return select(NOTIFICATION.c.id).where(
+        NOTIFICATION.c.id == bindparam("id"), NOTIFICATION.c.state.in_(UNSENT)
     )
-    return conn.execute(query).first() is not None
 
 
 def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
@@ -226,6 +232,7 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
     return out
 
 
+@lru_cache(maxsize=1)  # one object, so that `delivery.claim` reuses its statement
 def _still_wanted() -> Any:
     """A message is still worth sending if it is the coordinator's own (a return, a new
     deadline, a new link: they go out whatever the unit's status) or if the unit still owes

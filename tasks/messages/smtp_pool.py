@@ -74,7 +74,7 @@ def relay(smtp_url: str) -> Relay:
     import apprise
 
     # The recipient is set per message; any address makes the URL complete for the parse.
-    plugin = apprise.Apprise.instantiate(relay_url(smtp_url, "relay@localhost"))
+    plugin: Any = apprise.Apprise.instantiate(relay_url(smtp_url, "relay@localhost"))
     if plugin is None or not hasattr(plugin, "prepare_emails"):
         raise ValueError("DUBAN_SMTP_URL is not an Apprise mailto:// or mailtos:// URL")
     return Relay(
