@@ -7,6 +7,7 @@ conversion to a campaign's timezone happens only where a person reads a time.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import pendulum
@@ -71,7 +72,13 @@ def end_of_day(day: date, timezone: str) -> datetime:
 
 
 def local(moment: datetime, timezone: str) -> pendulum.DateTime:
-    return pendulum.instance(to_utc(moment)).in_timezone(timezone)
+    return pendulum.instance(to_utc(moment)).in_timezone(_zone(timezone))
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> pendulum.Timezone:
+    # pendulum reads the zone's file on every lookup by name: once per message otherwise.
+    return pendulum.timezone(name)
 
 
 # Every date wording a person reads is made here, so the notice, the reminders, the pages and

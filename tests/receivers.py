@@ -78,6 +78,53 @@ class SmtpReceiver:
             return [m for m in self.mails if address in m.rcpt]
 
 
+class FaultySmtpReceiver(SmtpReceiver):
+    """An SMTP relay with faults: it drops a connection once, after the `drop_after`-th
+    message, and refuses the addresses in `refuse` with 550.
+
+    `lose_answer`: the connection is dropped as that message's content arrives, before the
+    answer (the server has the message; its sender cannot know). Otherwise the message is
+    answered 250 and the connection is dropped at its next MAIL, before anything is sent."""
+
+    def __init__(self, drop_after: int = 0, lose_answer: bool = False) -> None:
+        super().__init__()
+        self.drop_after = drop_after
+        self.lose_answer = lose_answer
+        self.refuse: set[str] = set()
+        self.peers: set[tuple[str, int]] = set()  # one per connection that carried a message
+        self._drop_at_mail = False
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self._drop_at_mail:
+            self._drop_at_mail = False
+            server.transport.abort()  # gone before any answer is written
+            return "421 dropped"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        with self._lock:
+            self.peers.add(tuple(session.peer))
+            drop = len(self.mails) == self.drop_after
+        if drop and self.lose_answer:
+            server.transport.abort()  # the message is kept; its answer is never written
+        elif drop:
+            self._drop_at_mail = True
+        return answer
+
+
 class HttpReceiver:
     """Records JSON posts. Paths decide the answer: `/ok…` 200, `/refuse…` 500,
     `/slow…` answers after `slow_seconds` (longer than the channel's read timeout)."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from config.campaign.schema import CampaignSettings
 from config.clock import to_utc
@@ -109,10 +110,15 @@ def sendable_ids(conn: Connection, campaign_id: int, kind: str) -> list[int]:
 def still_unsent(conn: Connection, notification_id: int) -> bool:
     """A lock-free look before a claim: a row another sender took is skipped without a write
     transaction (two monitors at once otherwise queue on the write lock for every row)."""
-    query = select(NOTIFICATION.c.id).where(
-        NOTIFICATION.c.id == notification_id, NOTIFICATION.c.state.in_(UNSENT)
+    return conn.execute(_unsent_one(), {"id": notification_id}).first() is not None
+
+
+@lru_cache(maxsize=1)
+def _unsent_one() -> Any:
+    # Built once: once per message sent, building the query cost more than running it.
+    return select(NOTIFICATION.c.id).where(
+        NOTIFICATION.c.id == bindparam("id"), NOTIFICATION.c.state.in_(UNSENT)
     )
-    return conn.execute(query).first() is not None
 
 
 def claim(conn: Connection, ids: Sequence[int], now: datetime) -> list[int]:
@@ -175,11 +181,14 @@ class Outgoing:
 
 
 def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
+    # The assignment's live link, probed by its key for each row: a grouped subquery over
+    # every token made each batch read the whole campaign's tokens (a 50,000-unit launch
+    # spent most of its sending in it, growing with the campaign).
     live = (
-        select(TOKEN.c.assignment_id, func.max(TOKEN.c.id).label("token_id"))
-        .where(TOKEN.c.revoked_at.is_(None))
-        .group_by(TOKEN.c.assignment_id)
-        .subquery()
+        select(func.max(TOKEN.c.id))
+        .where(TOKEN.c.assignment_id == ASSIGNMENT.c.id, TOKEN.c.revoked_at.is_(None))
+        .correlate(ASSIGNMENT)
+        .scalar_subquery()
     )
     specs: dict[int, tuple[str, CampaignSettings]] = {}
     out: list[Outgoing] = []
@@ -204,8 +213,7 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
                 TOKEN.c.token_hash,
             )
             .select_from(MESSAGE_UNIT)
-            .outerjoin(live, live.c.assignment_id == ASSIGNMENT.c.id)
-            .outerjoin(TOKEN, TOKEN.c.id == live.c.token_id)
+            .outerjoin(TOKEN, TOKEN.c.id == live)
             .where(NOTIFICATION.c.id.in_(chunk))
             .order_by(NOTIFICATION.c.id)
         )
@@ -240,6 +248,7 @@ def outgoing(conn: Connection, ids: Sequence[int]) -> list[Outgoing]:
     return out
 
 
+@lru_cache(maxsize=1)  # one object, so that `delivery.claim` reuses its statement
 def _still_wanted() -> Any:
     """A message is still worth sending if it is the coordinator's own (a return, a new
     deadline, a new link: they go out whatever the unit's status) or if the unit still owes

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.campaign.channels import email_address, relay_url
+from config.campaign.channels import email_address
 from config.campaign.sms import is_sms
 from config.settings import get_settings
-from tasks.messages import tls
+from tasks.messages import smtp_pool, tls
 from tasks.messages.bots import bot_kind, send_bot
 from tasks.messages.outbox import FileToSend, write_eml
 
@@ -29,6 +29,8 @@ class Delivery:
     # The channel itself is wrong (a bad token, keyword, signature, IP allow-list): trying
     # again cannot help, so the ledger does not, and the coordinator is told.
     misconfigured: bool = False
+    # The content went out and the answer never came: the row stays `sending`, not resent.
+    unconfirmed: bool = False
 
 
 class _PerThreadLog(logging.Handler):
@@ -100,11 +102,19 @@ def deliver(
         if not smtp_url:
             path = write_eml(address, title, body, outbox_name, outbox_folder, attach)
             return Delivery(ok=True, outbox_path=path)
-        return send_apprise(relay_url(smtp_url, address), title, body, attach)
+        return send_to_relay(smtp_url, address, title, body, attach)
     if bot_kind(channel) is not None:
         answer = send_bot(channel, title, body, mobiles)
         return Delivery(ok=answer.ok, error=answer.error, misconfigured=answer.misconfigured)
     return send_apprise(channel, title, body, attach)
+
+
+def send_to_relay(
+    smtp_url: str, address: str, title: str, body: str, attach: FileToSend | None = None
+) -> Delivery:
+    """Mail through the office's relay, over a kept connection (see `smtp_pool`)."""
+    sent = smtp_pool.send(smtp_url, address, title, body, attach)
+    return Delivery(ok=sent.ok, error=sent.error, unconfirmed=sent.unconfirmed)
 
 
 def takes_attachments(channel: str) -> bool:

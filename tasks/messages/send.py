@@ -61,12 +61,14 @@ class SendReport:
     failed: list[Failure] = field(default_factory=list)
     outbox: list[OutboxCopy] = field(default_factory=list)
     skipped: int = 0  # claimed by another sender, or already sent
+    unconfirmed: int = 0  # sent, the channel's answer lost: left `sending`, not resent
 
     def merge(self, other: SendReport) -> None:
         self.sent += other.sent
         self.failed.extend(other.failed)
         self.outbox.extend(other.outbox)
         self.skipped += other.skipped
+        self.unconfirmed += other.unconfirmed
 
 
 @task(name="send-batch", cache_policy=NO_CACHE)
@@ -156,6 +158,10 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
                     flush()
             if result is None:
                 report.skipped += 1
+            elif result.unconfirmed:
+                # The row stays `sending`: reported as unconfirmed, resent only on request.
+                report.unconfirmed += 1
+                log.warning("message %s unconfirmed: %s", item.notification_id, result.error)
             elif result.ok:
                 pending_sent.append(item.notification_id)
                 report.sent += 1

@@ -1,4 +1,4 @@
-"""Shared TLS contexts for Apprise's e-mail plugin.
+"""Shared TLS contexts for e-mail: Apprise's plugin and the kept relay connections.
 
 Apprise 1.x builds `ssl.create_default_context()` for every e-mail it sends, even over plain
 SMTP; loading the CA bundle costs ~34 ms of CPU each time and caps a sender at ~30 messages per
@@ -54,3 +54,11 @@ def install() -> None:
     shim.create_default_context = _LazyContext  # type: ignore[attr-defined]
     shim._duban = True  # type: ignore[attr-defined]
     base.ssl = shim
+
+
+def context(verify: bool) -> ssl.SSLContext:
+    """The shared context for a connection of duban's own: the one Apprise's plugin would get
+    for the same `verify=` setting."""
+    if verify:
+        return _shared(())
+    return _shared(tuple(sorted({"check_hostname": False, "verify_mode": ssl.CERT_NONE}.items())))

@@ -185,6 +185,9 @@ def _deliver_one(
         result.failed.append((channel, f"not sent yet, retried later: {exc}"))
         return
     outcome = _send(made, row["channel"], f"report-{made['id']}-{row['id']}")
+    if outcome.unconfirmed:  # left `sending`: the relay may have it, so it is not resent
+        result.unconfirmed += 1
+        return
     with engine.begin() as conn:
         error = None if outcome.ok else outcome.error
         q.record_report_delivery(conn, row["id"], error, now, outcome.misconfigured)
