@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from config.campaign.channels import channel_problem
+from config.campaign.channels import canonical, channel_problem
 from config.campaign.deadlines import deadline_at
 from config.campaign.schema import CampaignSettings
 from config.campaign.sms import is_sms
@@ -101,7 +101,7 @@ def parse_contacts(text: str, spec: CampaignSettings) -> list[str]:
     entries = [e.strip() for line in text.splitlines() for e in line.split(",") if e.strip()]
     if not entries:
         raise ActionRefused("请至少填写一个接收地址（电子邮箱、Apprise 地址或渠道名）。")
-    resolved = spec.resolve(entries)
+    resolved = [canonical(e) for e in spec.resolve(entries)]
     for entry in resolved:
         problem = channel_problem(entry)
         if problem:

@@ -58,3 +58,14 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
             t: sorted(tuple(map(str, row)) for row in conn.execute(text(f"SELECT * FROM {t}")))
             for t in tables
         }
+
+
+def notice_ledger() -> dict[str, dict[str, object]]:
+    """Each department's notice as the ledger holds it, by department code."""
+    query = text(
+        "SELECT d.code, n.state, n.attempts, n.last_error, n.next_attempt_at "
+        "FROM notification n JOIN assignment a ON a.id = n.assignment_id "
+        "JOIN department d ON d.id = a.department_id WHERE n.kind = 'notice'"
+    )
+    with get_engine().connect() as conn:
+        return {row.code: dict(row._mapping) for row in conn.execute(query)}

@@ -80,7 +80,8 @@ class SmtpReceiver:
 
 class FaultySmtpReceiver(SmtpReceiver):
     """An SMTP relay with faults: it drops a connection once, after the `drop_after`-th
-    message, and refuses the addresses in `refuse` with 550.
+    message, refuses the addresses in `refuse` with 550, and asks those in `defer` to come
+    back later (451, greylisting) as many times as `defer` says.
 
     `lose_answer`: the connection is dropped as that message's content arrives, before the
     answer (the server has the message; its sender cannot know). Otherwise the message is
@@ -91,6 +92,7 @@ class FaultySmtpReceiver(SmtpReceiver):
         self.drop_after = drop_after
         self.lose_answer = lose_answer
         self.refuse: set[str] = set()
+        self.defer: dict[str, int] = {}
         self.peers: set[tuple[str, int]] = set()  # one per connection that carried a message
         self._drop_at_mail = False
 
@@ -110,6 +112,10 @@ class FaultySmtpReceiver(SmtpReceiver):
     ) -> str:
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
+        with self._lock:
+            if self.defer.get(address, 0) > 0:
+                self.defer[address] -= 1
+                return "451 4.7.1 greylisted, please try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -199,6 +205,12 @@ BOT_ANSWERS: dict[str, dict[str, dict[str, Any]]] = {
             "more info at https://open.work.weixin.qq.com/devtool/query?e=93000",
         },
         "limit": {"errcode": 45009, "errmsg": "api freq out of limit, hint: [1733100000_7]"},
+        # A text over 2,048 bytes (UTF-8), as WeCom words it.
+        "size": {
+            "errcode": 40058,
+            "errmsg": "text.content exceed max length 2048. invalid Request Parameter, "
+            "hint: [1733100000_9], more info at https://open.work.weixin.qq.com/devtool/query?e=40058",
+        },
     },
     "feishu": {
         "ok": {
@@ -239,6 +251,7 @@ class BotReceiver:
     `token…` refuse with that platform's code (HTTP 200, as the platforms do); `limit…`
     accepts `limit_after` messages, then answers the rate-limit code while `limiting`;
     `drop…` closes the connection mid-request while `dropping`; `down…` answers HTTP 502.
+    WeCom refuses a text over 2,048 bytes with 40058, as it does. Lark's path is Feishu's.
     A token given a secret in `secrets` checks the signature (DingTalk's query, Feishu's body)
     and answers the platform's signature code when it does not match."""
 
@@ -276,6 +289,12 @@ class BotReceiver:
                     word = "sign"
                 if word == "limit" and (taken < receiver.limit_after or not receiver.limiting):
                     word = "ok"
+                if (
+                    kind == "wecombot"
+                    and word == "ok"
+                    and len(receiver.text_of(kind, payload)) > 2048
+                ):
+                    word = "size"
                 if word == "ok":
                     with receiver._lock:
                         receiver.posts.append(BotPost(kind, token, query, payload))
@@ -344,9 +363,14 @@ class BotReceiver:
             return [p for p in self.posts if p.token == token]
 
     def text(self, post: BotPost) -> str:
-        if post.kind == "feishu":
-            return str(post.payload["content"]["text"])
-        return str(post.payload["text"]["content"])
+        return self.text_of(post.kind, post.payload).decode()
+
+    @staticmethod
+    def text_of(kind: str, payload: Any) -> bytes:
+        """The message's text as posted, in UTF-8 (the platforms count its bytes)."""
+        if kind == "feishu":
+            return str(payload["content"]["text"]).encode()
+        return str(payload["text"]["content"]).encode()
 
 
 class AliyunSmsReceiver:

@@ -8,14 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+import yaml
 
 from config.clock import parse_instant
 from config.settings import get_settings
 from flows.launch import launch_flow
 from flows.monitor import monitor_flow
-from models.db import get_engine
-from tests.campaigns import dept, write_campaign
+from tests.campaigns import dept, links_in, notice_ledger, write_campaign
 from tests.helpers import duban
 from tests.receivers import BotReceiver, SmtpReceiver
 
@@ -32,17 +31,6 @@ def bots() -> Iterator[BotReceiver]:
     receiver.start()
     yield receiver
     receiver.stop()
-
-
-def ledger() -> dict[str, dict[str, object]]:
-    """Each department's notice as the ledger holds it, by department code."""
-    query = text(
-        "SELECT d.code, n.state, n.attempts, n.last_error, n.next_attempt_at "
-        "FROM notification n JOIN assignment a ON a.id = n.assignment_id "
-        "JOIN department d ON d.id = a.department_id WHERE n.kind = 'notice'"
-    )
-    with get_engine().connect() as conn:
-        return {row.code: dict(row._mapping) for row in conn.execute(query)}
 
 
 def campaign(tmp_path: Path, bots: BotReceiver) -> Path:
@@ -82,7 +70,7 @@ def test_bots_are_believed_only_when_their_answer_says_sent(
     assert "【任务通知】" in ding["text"]["content"]
     assert bots.to("ok2")[0].payload["text"]["mentioned_mobile_list"] == ["13900139000"]
     assert bots.to("ok9")[0].payload["at"]["atMobiles"] == []  # a landline is not @-ed
-    rows = ledger()
+    rows = notice_ledger()
     for code in ("d1", "d2", "d3", "d9"):
         assert rows[code]["state"] == "sent", rows[code]
 
@@ -169,7 +157,52 @@ def test_a_bot_on_its_own_host_by_setting(
     summary = launch_flow(path=str(path), now=parse_instant(LAUNCH, TZ))
     assert summary.delivery.sent == 3
     assert [len(bots.to(t)) for t in ("okg1", "okg2", "okg3")] == [1, 1, 1]
-    row = ledger()["g4"]
+    row = notice_ledger()["g4"]
     # A 5xx is the host's trouble, not the channel's: retried later.
     assert row["last_error"] == "DingTalk HTTP 502"
     assert row["next_attempt_at"] is not None
+
+
+def test_webhooks_as_the_platforms_show_them_and_long_notices_that_fit(
+    tmp_path: Path, bots: BotReceiver, relay: SmtpReceiver
+) -> None:
+    """A clerk pastes each bot's webhook as its platform's console shows it; the notice with
+    the demo's own duties (over 2,048 bytes for a unit with many) goes to every platform, cut
+    only where the platform requires, with the unit's link and deadline kept."""
+    demo = yaml.safe_load(Path("config/examples/datian-2021.yaml").read_text(encoding="utf-8"))
+    duties = next(d["duties"] for d in demo["departments"] if len(d.get("duties", [])) >= 10)
+    host = bots.base
+    webhooks = {
+        "w1": f"{host}/robot/send?access_token=okw1",  # 政务钉钉 on its own host
+        "w2": f"{host}/cgi-bin/webhook/send?key=okw2",
+        "w3": f"{host}/open-apis/bot/v2/hook/okw3",
+        "w4": f"lark://okw4/?base={host}",  # Lark, Feishu's international edition
+    }
+    departments = [dept(code, url, duties=list(duties)) for code, url in webhooks.items()]
+    path = write_campaign(
+        tmp_path / "long.yaml",
+        departments,
+        slug="long",
+        common_duties=demo["common_duties"],
+        coordinator={"name": "办公室", "notify": [OFFICE]},
+    )
+    summary = launch_flow(path=str(path), now=parse_instant(LAUNCH, TZ))
+
+    assert summary.delivery.sent == 4, summary.delivery.failed
+    texts = {t: bots.text(p) for t in ("okw1", "okw2", "okw3", "okw4") for p in bots.to(t)}
+    assert len(texts) == 4
+    mail = [m.body for m in relay.to(OFFICE)]  # nothing refused: the coordinator not told
+    assert not mail
+    for token, text_ in texts.items():
+        assert len(links_in(text_)) == 1, token
+        assert "请于2021年9月30日" in text_ and "前报送" in text_, token  # the deadline
+        assert text_.rstrip().splitlines()[-2] == "测试县质量强县工作领导小组办公室", token
+    # WeCom's text is within its limit, cut in the middle and saying so; the others whole.
+    assert len(texts["okw2"].encode()) <= 2048
+    assert "详见办理链接" in texts["okw2"]
+    assert duties[0] in texts["okw2"]
+    for token in ("okw1", "okw3", "okw4"):
+        assert all(d in texts[token] for d in duties + demo["common_duties"]), token
+    # `status` names the channel by its bot address, the key not shown.
+    shown = duban("status", "long", "--now", "2021-09-14T10:00+08:00")
+    assert shown.returncode == 0 and "okw2" not in shown.stdout, shown.stdout

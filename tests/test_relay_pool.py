@@ -16,13 +16,14 @@ from flows.launch import launch_flow
 from flows.monitor import monitor_flow
 from models.db import get_engine
 from tasks.status import campaign_status
-from tests.campaigns import LAUNCH_DAY, dept, write_campaign
+from tests.campaigns import LAUNCH_DAY, dept, notice_ledger, write_campaign
 from tests.receivers import FaultySmtpReceiver
 
 pytestmark = pytest.mark.prefect
 
 NOW = parse_instant(LAUNCH_DAY)
 UNITS = 30
+OFFICE = "office@county.test"
 
 
 def _relay(monkeypatch: pytest.MonkeyPatch, **faults: object) -> Iterator[FaultySmtpReceiver]:
@@ -44,9 +45,10 @@ def losing(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultySmtpReceiver]:
     yield from _relay(monkeypatch, drop_after=7, lose_answer=True)
 
 
-def _launch(tmp_path: Path) -> tuple[Path, list[str]]:
+def _launch(tmp_path: Path, **extra: object) -> tuple[Path, list[str]]:
     addresses = [f"u{i:02d}@county.test" for i in range(UNITS)]
-    path = write_campaign(tmp_path / "c.yaml", [dept(a.split("@")[0], a) for a in addresses])
+    departments = [dept(a.split("@")[0], a) for a in addresses]
+    path = write_campaign(tmp_path / "c.yaml", departments, **extra)
     return path, addresses
 
 
@@ -98,22 +100,52 @@ def test_a_message_whose_answer_was_lost_is_unconfirmed_and_not_sent_twice(
     assert lost == losing.mails[6].rcpt[0].split("@")[0]
 
 
-def test_a_refused_address_fails_only_its_own_message_with_the_relays_code(
+def test_a_refused_address_fails_for_good_and_the_coordinator_is_told(
     tmp_path: Path, dropping: FaultySmtpReceiver
 ) -> None:
     dropping.drop_after = 0
     dropping.refuse = {"u03@county.test"}
-    path, addresses = _launch(tmp_path)
+    path, addresses = _launch(tmp_path, coordinator={"name": "办公室", "notify": [OFFICE]})
 
     summary = launch_flow(path=str(path), now=NOW)
 
     (failure,) = summary.delivery.failed
     assert failure.department_code == "u03"
     assert "550" in failure.reason and "mailbox unavailable" in failure.reason
-    assert summary.delivery.sent == UNITS - 1
     assert {a: _notices(dropping, a) for a in addresses} == {
         a: 0 if a == "u03@county.test" else 1 for a in addresses
     }
+    # A 5xx is the relay's final word: marked, no retry planned, the coordinator told once.
+    row = notice_ledger()["u03"]
+    assert row["state"] == "failed" and row["next_attempt_at"] is None, row
+    assert str(row["last_error"]).startswith("misconfigured: relay refused at RCPT: 550"), row
+    told = [m for m in dropping.to(OFFICE) if m.subject.startswith("【渠道配置有误】")]
+    assert len(told) == 1 and "550" in told[0].body
     rows = {r.code: r for r in campaign_status("test-campaign", NOW).rows}
     assert "550" in (rows["u03"].last_error or "")
-    assert _states() == {"sent": UNITS - 1, "failed": 1}
+    for hours in (1, 5, 30):
+        monitor_flow(now=NOW + timedelta(hours=hours))
+    assert _notices(dropping, "u03@county.test") == 0
+    assert len([m for m in dropping.to(OFFICE) if m.subject.startswith("【渠道配置有误】")]) == 1
+
+
+def test_a_relay_that_asks_to_come_back_later_gets_the_message_once_later(
+    tmp_path: Path, dropping: FaultySmtpReceiver
+) -> None:
+    dropping.drop_after = 0
+    dropping.defer = {"u05@county.test": 2, "u06@county.test": 1}
+    path, addresses = _launch(tmp_path)
+
+    summary = launch_flow(path=str(path), now=NOW)
+
+    assert sorted(f.department_code for f in summary.delivery.failed) == ["u05", "u06"]
+    ledger = notice_ledger()
+    for code in ("u05", "u06"):
+        row = ledger[code]
+        # A 4xx is not the channel's fault: failed, not marked, tried again after the backoff.
+        assert row["state"] == "failed" and row["next_attempt_at"] is not None, row
+        assert str(row["last_error"]).startswith("relay refused at RCPT: 451"), row
+    for hours in (1, 5, 30):
+        monitor_flow(now=NOW + timedelta(hours=hours))
+    assert {a: _notices(dropping, a) for a in addresses} == dict.fromkeys(addresses, 1)
+    assert _states() == {"sent": UNITS}

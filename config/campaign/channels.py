@@ -3,7 +3,9 @@
 Four kinds of entry:
 - an e-mail address (`office@county.gov.cn` or `mailto:office@county.gov.cn`): sent through the
   office's relay (`DUBAN_SMTP_URL`), or written to the outbox when no relay is set;
-- an Apprise URL (`mailto://…`, `json://…`, `wecombot://…`, …): sent as it stands;
+- an Apprise URL (`mailto://…`, `json://…`, `wecombot://…`, …): sent as it stands; a chat
+  bot's webhook as its platform shows it (`https://oapi.dingtalk.com/robot/send?…`) is read
+  as the bot's address (see config.campaign.bot_urls);
 - an SMS number (`sms:13800000000`): sent through Aliyun with the campaign's `sms:` templates
   (see config.campaign.sms);
 - a tag (a plain word): stands for the addresses listed under `channels` in the campaign file.
@@ -15,6 +17,7 @@ import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from config.campaign.bot_urls import from_webhook
 from config.campaign.sms import SMS_PREFIX, is_sms, mobile_problem
 
 EMAIL = "email"  # the kind of plain e-mail addresses (sent through the office's relay)
@@ -26,6 +29,12 @@ def email_address(entry: str) -> str | None:
     """The address if `entry` is a plain e-mail address, else None."""
     match = EMAIL_RE.match(entry.strip())
     return match.group(1) if match else None
+
+
+def canonical(entry: str) -> str:
+    """The entry as duban sends to it: a bot's own webhook URL becomes the bot's address."""
+    entry = entry.strip()
+    return from_webhook(entry) or entry
 
 
 def channel_problem(entry: str) -> str | None:
@@ -96,7 +105,7 @@ def channel_kind(channel: str) -> str:
         return EMAIL
     if is_sms(channel):
         return SMS
-    scheme = channel.split("://", 1)[0].lower()
+    scheme = canonical(channel).split("://", 1)[0].lower()
     return _schemes().get(scheme, scheme)
 
 

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from config.campaign.channels import channel_problem, known_kind, resolve_tags
+from config.campaign.channels import canonical, channel_problem, known_kind, resolve_tags
 from config.campaign.sms import SmsSettings
 from config.ladder import DEFAULT_LADDER, OfficeHours, Rung
 from config.plain_text import control_char
@@ -78,7 +78,7 @@ class Strict(BaseModel):
 def _check_channel(entry: str, info: ValidationInfo) -> str:
     if not _judged(info):
         return entry
-    entry = entry.strip()
+    entry = canonical(entry)
     if TAG_RE.match(entry):
         return entry  # a tag; resolved against `channels` by the campaign
     problem = channel_problem(entry)

@@ -26,7 +26,10 @@ from urllib.parse import quote
 
 import httpx
 
+from config.campaign.bot_urls import DEFAULT_BASES
+from config.campaign.channels import canonical
 from config.settings import get_settings
+from tasks.messages.chat_fit import fit
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -40,17 +43,18 @@ RETRY_CODES = {
 MISCONFIGURED_CODES = {
     # keyword / signature / IP allow-list mismatch; token missing, bad or the bot disabled
     "dingtalk": {310000, 300001, 300005, 400013, 400101, 400102},
-    # invalid webhook key; bad message type
-    "wecombot": {93000, 93004, 40008, 40058},
+    # invalid webhook key; bad message type. Not 40058 ("invalid parameter"): WeCom says it
+    # of a text over its size, which is the message's fault, not the channel's (see `fit`).
+    "wecombot": {93000, 93004, 40008},
     # sign match fail, IP not allowed, keyword not found, parameter invalid, bot not found
     "feishu": {19021, 19022, 19024, 19001, 19002},
 }
-NAMES = {"dingtalk": "DingTalk", "wecombot": "WeCom", "feishu": "Feishu"}
-DEFAULT_BASES = {
-    "dingtalk": "https://oapi.dingtalk.com",
-    "wecombot": "https://qyapi.weixin.qq.com",
-    "feishu": "https://open.feishu.cn",
-}
+NAMES = {"dingtalk": "DingTalk", "wecombot": "WeCom", "feishu": "Feishu", "lark": "Lark"}
+# Lark is Feishu's international edition: the same API and answers on another host.
+PROTOCOL = {"dingtalk": "dingtalk", "wecombot": "wecombot", "feishu": "feishu", "lark": "feishu"}
+# The longest text each platform takes, in UTF-8 bytes: WeCom's text message 2048 (its
+# documented limit; over it WeCom answers 40058); DingTalk and Feishu take a 20 KB request.
+MAX_BYTES = {"dingtalk": 18000, "wecombot": 2048, "feishu": 18000}
 # A mainland mobile number, the only contact these bots can @ without a user id.
 _MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 
@@ -66,7 +70,7 @@ class Answer:
 
 @dataclass(frozen=True)
 class Bot:
-    kind: str  # dingtalk, wecombot or feishu
+    kind: str  # dingtalk, wecombot, feishu or lark
     token: str
     secret: str | None
     base: str
@@ -78,6 +82,7 @@ class Bot:
 
 
 def bot_kind(channel: str) -> str | None:
+    channel = canonical(channel)
     scheme = channel.split("://", 1)[0].lower() if "://" in channel else ""
     return scheme if scheme in NAMES else None
 
@@ -94,13 +99,16 @@ def parse(channel: str) -> Bot:
     """A bot address in Apprise's grammar, read by Apprise's own parser for that service."""
     from apprise.plugins.dingtalk import NotifyDingTalk
     from apprise.plugins.feishu import NotifyFeishu
+    from apprise.plugins.lark import NotifyLark
     from apprise.plugins.wecombot import NotifyWeComBot
 
+    channel = canonical(channel)
     kind = bot_kind(channel)
     parsers: dict[str, Callable[[str], Any]] = {
         "dingtalk": NotifyDingTalk.parse_url,
         "wecombot": NotifyWeComBot.parse_url,
         "feishu": NotifyFeishu.parse_url,
+        "lark": NotifyLark.parse_url,
     }
     if kind is None:
         raise ValueError("not a bot address")
@@ -116,6 +124,7 @@ def parse(channel: str) -> Bot:
         "dingtalk": settings.dingtalk_api_base,
         "wecombot": settings.wecom_api_base,
         "feishu": settings.feishu_api_base,
+        "lark": None,
     }[kind]
     base = qsd.get("base") or setting or DEFAULT_BASES[kind]
     if not base.startswith(("http://", "https://")):
@@ -144,9 +153,12 @@ def _sign(secret: str, timestamp: str, *, key_is_payload: bool) -> str:
 
 def request_of(bot: Bot, title: str, body: str, mobiles: Sequence[str]) -> tuple[str, Any]:
     """The URL to post to and the JSON to post: a text message, title and body, with @s."""
-    content = f"{title}\n\n{body}" if title else body
     at = list(dict.fromkeys([*bot.mentions, *mobiles]))
-    if bot.kind == "dingtalk":
+    protocol = PROTOCOL[bot.kind]
+    # DingTalk's @s are written into the text too: the fitted text leaves room for them.
+    room = MAX_BYTES[protocol] - sum(len(f" @{m}".encode()) + 1 for m in at)
+    content = fit(f"{title}\n\n{body}" if title else body, room)
+    if protocol == "dingtalk":
         url = f"{bot.base}/robot/send?access_token={quote(bot.token, safe='')}"
         if bot.secret:
             stamp = str(round(time.time() * 1000))
@@ -159,7 +171,7 @@ def request_of(bot: Bot, title: str, body: str, mobiles: Sequence[str]) -> tuple
             "text": {"content": text},
             "at": {"atMobiles": at, "isAtAll": False},
         }
-    if bot.kind == "wecombot":
+    if protocol == "wecombot":
         url = f"{bot.base}/cgi-bin/webhook/send?key={quote(bot.token, safe='')}"
         text_part: dict[str, Any] = {"content": content}
         if at:
@@ -179,7 +191,7 @@ def judge(bot: Bot, status: int, answer: Any) -> Answer:
     code: Any = None
     message = ""
     if isinstance(answer, dict):
-        if bot.kind == "feishu":
+        if PROTOCOL[bot.kind] == "feishu":
             code = answer.get("code", answer.get("StatusCode"))
             message = str(answer.get("msg", answer.get("StatusMessage", "")))
         else:
@@ -189,7 +201,7 @@ def judge(bot: Bot, status: int, answer: Any) -> Answer:
         return Answer(ok=True)
     if isinstance(code, int) and not isinstance(code, bool):
         what = f"{name} {code}: {message}".rstrip(": ")
-        if code in MISCONFIGURED_CODES[bot.kind]:
+        if code in MISCONFIGURED_CODES[PROTOCOL[bot.kind]]:
             return Answer(False, cut(what, bot), misconfigured=True)
         return Answer(False, cut(what, bot))  # a rate limit, or a code not known: retry
     what = f"{name} HTTP {status}" + (": no answer code in the body" if status == 200 else "")

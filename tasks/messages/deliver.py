@@ -112,9 +112,16 @@ def deliver(
 def send_to_relay(
     smtp_url: str, address: str, title: str, body: str, attach: FileToSend | None = None
 ) -> Delivery:
-    """Mail through the office's relay, over a kept connection (see `smtp_pool`)."""
+    """Mail through the office's relay, over a kept connection (see `smtp_pool`). A 4xx is the
+    relay asking to be tried later (greylisting, a full queue): the backoff does. A 5xx is
+    its final word on this message (no such mailbox, sender not allowed, refused content):
+    sending the same again cannot help, so it is marked as the channel's fault and the
+    coordinator is told, like a bot's refused key."""
     sent = smtp_pool.send(smtp_url, address, title, body, attach)
-    return Delivery(ok=sent.ok, error=sent.error, unconfirmed=sent.unconfirmed)
+    final = not sent.ok and not sent.retry and not sent.unconfirmed
+    return Delivery(
+        ok=sent.ok, error=sent.error, unconfirmed=sent.unconfirmed, misconfigured=final
+    )
 
 
 def takes_attachments(channel: str) -> bool:
