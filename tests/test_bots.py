@@ -3,6 +3,7 @@ receivers that answer as the platforms do: HTTP 200 with the verdict in the body
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ from flows.monitor import monitor_flow
 from tests.campaigns import dept, links_in, notice_ledger, write_campaign
 from tests.helpers import duban
 from tests.receivers import BotReceiver, SmtpReceiver
+from tests.web_helpers import Dashboard, coordinator_account
+from tests.web_server import web_server
 
 pytestmark = pytest.mark.prefect
 
@@ -121,6 +124,18 @@ def test_bots_are_believed_only_when_their_answer_says_sent(
     shown = duban("status", "test-campaign", "--now", "2021-09-14T10:00+08:00")
     assert shown.returncode == 0, shown.stderr
     assert "misconfigured: notice to dingtalk://" in shown.stdout
+
+    # The dashboard shows each message with the platform's own answer, in words.
+    coordinator_account()
+    with web_server() as base:
+        office = Dashboard(base)
+        unit = html.unescape(office.unit("d4"))
+        assert "渠道配置有误，不再重试" in unit and "DingTalk 310000" in unit
+        assert "misconfigured:" not in unit
+        assert "已送达（2次）" in office.unit("d7")  # rate-limited once, then taken
+        listing = html.unescape(office.page("/c/test-campaign"))
+        assert "任务通知：渠道配置有误，不再重试：Feishu 19022" in listing
+        office.close()
     assert "DingTalk 310000" in shown.stdout and "Feishu 19021" in shown.stdout
     data = {r["code"]: r for r in json.loads(duban("status", "test-campaign", "--json").stdout)}
     assert data["d4"]["notices_misconfigured"] == 1

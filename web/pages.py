@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from config.clock import days_overdue, format_remaining, to_utc
+from models.queries.delivery import MISCONFIGURED
 from tasks.messages.labels import STATUS_LABELS, message_label
 from tasks.messages.render import format_deadline
 from web.files import has_thumbnail
@@ -35,6 +36,18 @@ DELIVERY_MARKS = {
     "withdrawn": "",
     "misconfigured": "✗",
 }
+
+
+def failure_reason(last_error: str | None, labelled: bool = True) -> str:
+    """A message's failure as the channel gave it (its own code and message, as they came),
+    the ledger's mark of a misconfigured channel said in words, or left out where the page
+    shows the message's state beside it (`labelled=False`)."""
+    if not last_error:
+        return "原因未记录"
+    if last_error.startswith(MISCONFIGURED):
+        reason = last_error[len(MISCONFIGURED) :]
+        return f"{DELIVERY_LABELS['misconfigured']}：{reason}" if labelled else reason
+    return last_error
 
 
 def wall_clock(moment: datetime, timezone: str) -> datetime:
@@ -97,6 +110,7 @@ def _environment() -> Environment:
         deadline=_deadline,
         remaining=format_remaining,
         file_size=file_size,
+        failure_reason=failure_reason,
     )
     return env
 

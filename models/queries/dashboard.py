@@ -220,8 +220,9 @@ def _messages_query() -> Any:
 
 def message_summaries(conn: Connection, assignment_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """What the dashboard's list shows of each unit's ledger, counted in the database: the
-    state of its first notice (`notice_state`); of its other messages (reminders, escalations,
-    the coordinator's actions) how many there are (`total`), delivered (`sent`), failed
+    state of its first notice (`notice_state`, and why it failed: `notice_error`); of its
+    other messages (reminders, escalations, the coordinator's actions) how many there are
+    (`total`), delivered (`sent`), failed
     (`failed`) and not sent yet (`unsent`: pending or unconfirmed); the latest of them
     (`kind`, `recipient`, `state`, `at`: when it was sent, else planned); and the latest that
     failed (`failed_kind`, `failed_recipient`, `last_error`, `failed_at`). A unit without
@@ -266,6 +267,7 @@ def _summaries_query() -> Any:
         per_unit.c.failed,
         per_unit.c.unsent,
         first.c.state.label("notice_state"),
+        first.c.last_error.label("notice_error"),
         latest.c.kind,
         latest.c.recipient,
         latest.c.state,

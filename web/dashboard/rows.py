@@ -17,7 +17,7 @@ from config.clock import days_overdue
 from models import queries as q
 from models.tables import SETTLED_STATUSES
 from tasks.messages.labels import message_label
-from web.pages import DELIVERY_LABELS, DELIVERY_MARKS, brief_time, short_time
+from web.pages import DELIVERY_LABELS, DELIVERY_MARKS, brief_time, failure_reason, short_time
 
 PAGE_SIZE = 50
 
@@ -160,6 +160,8 @@ def message_chips(
     notice = ledger["notice_state"]
     if notice:
         title = f"任务通知：{DELIVERY_LABELS[notice]}"
+        if notice == "failed":
+            title = f"任务通知：{failure_reason(ledger['notice_error'])}"
         chips.append(Chip(f"d-{notice}", title, f"通知{DELIVERY_MARKS[notice]}"))
     total, failed, unsent = ledger["total"], ledger["failed"], ledger["unsent"]
     if total:
@@ -179,7 +181,7 @@ def message_chips(
     if failed:
         why = (
             f"最近一次失败：{label(ledger['failed_kind'], ledger['failed_recipient'])} "
-            f"{short_time(ledger['failed_at'], tz)}，{ledger['last_error'] or '原因未记录'}"
+            f"{short_time(ledger['failed_at'], tz)}，{failure_reason(ledger['last_error'])}"
         )
         chips.append(Chip("d-failed", why, f"失败{failed}条"))
     if unsent:
