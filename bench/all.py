@@ -1,13 +1,13 @@
 """Every benchmark, on SQLite and on PostgreSQL, into one table: `bench/RESULTS.md`.
 
     .venv/bin/python -m bench.all [--units 50000] [--databases sqlite postgresql]
-                                  [--areas launch monitor web report] [--out bench/RESULTS.md]
+                                  [--areas launch mail monitor web report] [--out bench/RESULTS.md]
 
 Each area's benchmark runs as its own process with `--json` (see `bench/launch.py`,
-`bench/monitor.py`, `bench/web.py`, `bench/report.py`); its naive baselines are measured in the
-same run. On PostgreSQL each area gets a database of its own, `duban_bench_<area>`, made if
-missing (never `test`, which the test suite uses). The file records the machine, the commit,
-the load before and after, and each figure with its target.
+`bench/mail.py`, `bench/monitor.py`, `bench/web.py`, `bench/report.py`); its naive baselines
+are measured in the same run. On PostgreSQL each area gets a database of its own,
+`duban_bench_<area>`, made if missing (never `test`, which the test suite uses). The file
+records the machine, the commit, the load before and after, and each figure with its target.
 """
 
 from __future__ import annotations
@@ -26,13 +26,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
-AREAS = ("launch", "monitor", "web", "report")
+AREAS = ("launch", "mail", "monitor", "web", "report")
 REPORT_UNITS = 2_000  # the report's benchmark: 2,000 accepted summaries, one photo each
 
 
 def area_args(area: str, units: int) -> list[str]:
     return {
         "launch": ["--departments", str(units)],
+        # duban's launch at three sizes against smtplib, side by side on one sink
+        "mail": ["--units", *(str(n) for n in sorted({3_000, 20_000, units}))],
         "monitor": ["--assignments", str(units)],
         "web": ["--units", str(units), "--workers", "1", "2", "--duration", "10"],
         "report": ["--units", str(min(units, REPORT_UNITS))],

@@ -316,7 +316,7 @@ def _run_phase(name: str, env: dict[str, str], *args: str) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def _entry(
+def figure(
     measure: str,
     value: float,
     unit: str,
@@ -432,7 +432,7 @@ def main() -> None:
         f"ratio to bulk ({how}) {ratio:.2f}x   peak {plan['peak_mb']:.0f} MB"
     )
     results = [
-        _entry(
+        figure(
             f"bulk insert of the same rows ({name})",
             result["total_s"],
             "s",
@@ -441,15 +441,15 @@ def main() -> None:
         for name, result in bulks.items()
     ]
     results += [
-        _entry("launch planning: load and validate the file", plan["load_s"], "s"),
-        _entry(
+        figure("launch planning: load and validate the file", plan["load_s"], "s"),
+        figure(
             "launch planning: database work",
             plan["plan_db_s"],
             "s",
             baseline=baseline,
             ratio=round(plan["plan_db_s"] / bulk_s, 2),
         ),
-        _entry(
+        figure(
             "launch planning in total",
             plan["total_s"],
             "s",
@@ -475,7 +475,7 @@ def main() -> None:
             f"{base['reused_object_per_s']:.2f}/s"
         )
         results += [
-            _entry(
+            figure(
                 "notices to a local SMTP server",
                 send["per_s"],
                 "msg/s",
@@ -485,12 +485,12 @@ def main() -> None:
                 sent=send["sent"],
                 failed=send["failed"],
             ),
-            _entry(
+            figure(
                 "naive: fresh Apprise object per message, Apprise's own TLS setup",
                 base["fresh_object_per_s"],
                 "msg/s",
             ),
-            _entry("naive: one reused Apprise object", base["reused_object_per_s"], "msg/s"),
+            figure("naive: one reused Apprise object", base["reused_object_per_s"], "msg/s"),
         ]
     if naive is not None:
         per = naive["total_s"] / naive["sample"]
@@ -500,7 +500,7 @@ def main() -> None:
             "(extrapolated)"
         )
         results.append(
-            _entry(
+            figure(
                 f"naive: one Prefect task run per department, extrapolated to {n:,} from "
                 f"{naive['sample']:,}",
                 per * n,

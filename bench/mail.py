@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.environment import bench_environment
-from bench.launch import ROOT, write_campaign
+from bench.launch import ROOT, figure, write_campaign
 from bench.smtp_sink import start_smtp_sink
 
 
@@ -124,10 +124,43 @@ def main() -> None:
         f"{'met' if share >= 0.5 else 'NOT met'})"
     )
     if args.json:
-        args.json.write_text(
-            json.dumps({"launch": runs, "smtplib": smtp, "growth": growth, "share": share}),
-            encoding="utf-8",
+        database = "postgresql" if args.database_url else "sqlite"
+        args.json.write_text(json.dumps(_results(runs, smtp, database)), encoding="utf-8")
+
+
+def _results(runs: list[dict[str, Any]], smtp: dict[str, Any], database: str) -> dict[str, Any]:
+    """The figures as `bench.all` tabulates them (see `bench.launch.figure`)."""
+    first, last = runs[0], runs[-1]
+    growth = last["per_unit_ms"] / first["per_unit_ms"]
+    share = last["per_s"] / smtp["per_s"]
+    baseline = {"name": "smtplib, one kept connection", "value": smtp["per_s"], "unit": "msg/s"}
+    entries = [
+        figure(
+            f"launch (plan and send) at {r['units']:,} units: cost per unit",
+            r["per_unit_ms"],
+            "ms per unit",
+            peak_mb=r["peak_mb"],
         )
+        for r in runs
+    ]
+    entries += [
+        figure(
+            f"per-unit cost at {last['units']:,} / at {first['units']:,}",
+            growth,
+            "x",
+            target="at most 1.3x",
+            met=growth <= 1.3,
+        ),
+        figure(
+            f"launch at {last['units']:,} units: rate",
+            last["per_s"],
+            "units/s",
+            target="at least half of smtplib's",
+            met=share >= 0.5,
+            baseline=baseline,
+        ),
+    ]
+    return {"bench": "mail", "database": database, "results": entries}
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ schema is brought to the newest migration when a process first makes it."""
 from __future__ import annotations
 
 import functools
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 
 from config.private_files import private_database_file
 from config.settings import get_settings
@@ -90,7 +92,8 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         # duban writes only through `engine.begin()`; `engine.connect()` only ever reads.
-        engine.begin = functools.partial(_sqlite_writer, engine)  # type: ignore[method-assign]
+        writers = functools.partial(_sqlite_writer, engine, threading.RLock(), wait)
+        engine.begin = writers  # type: ignore[method-assign]
     else:
         waits: dict[str, Any] = {}
         if _request_waits:
@@ -108,12 +111,23 @@ WRITER = "duban_writer"
 
 
 @contextmanager
-def _sqlite_writer(engine: Engine) -> Iterator[Connection]:
-    """`engine.begin()` on SQLite: the same, with the transaction marked as a writer's."""
-    with engine.connect() as conn:
-        conn.execution_options(**{WRITER: True})
-        with conn.begin():
-            yield conn
+def _sqlite_writer(engine: Engine, turn: threading.RLock, wait: float) -> Iterator[Connection]:
+    """`engine.begin()` on SQLite: the same, with the transaction marked as a writer's, and
+    the threads of this process taking turns on a lock of their own first. SQLite has one
+    writer at a time; threads left to its busy handler sleep in steps of up to 100 ms and
+    miss the moment the lock frees: eight senders claiming one message each spent most of a
+    launch asleep there. Other processes still queue on the busy timeout."""
+    if not turn.acquire(timeout=wait):
+        raise OperationalError(
+            "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+        )
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{WRITER: True})
+            with conn.begin():
+                yield conn
+    finally:
+        turn.release()
 
 
 def _sqlite_begin(conn: Connection) -> None:
