@@ -48,6 +48,10 @@ class Rung(_Strict):
     # `sms`: only the recipients' SMS numbers are told (a recipient with none is told on its
     # other channels, so nobody goes untold); unset: every channel of each recipient.
     via: Literal["sms"] | None = None
+    # A 督办 sets a new time limit, as a real one does: the unit (or its head) is asked to
+    # deliver within this many working days of the message, with a written explanation of
+    # the delay. Unset: it asks for delivery at once.
+    reply_within: int | None = Field(default=None, ge=1, le=30)
 
     @model_validator(mode="after")
     def _one_offset(self) -> Rung:
@@ -61,8 +65,14 @@ class Rung(_Strict):
 DEFAULT_LADDER: tuple[Rung, ...] = (
     Rung(name="reminder", days=-3, to=["department"], wording="reminder"),
     Rung(name="urgent", days=0, to=["department"], wording="urgent"),
-    Rung(name="overdue", days=1, to=["department", "coordinator"], wording="overdue"),
-    Rung(name="escalation", days=3, to=["head", "leaders"], wording="escalation"),
+    Rung(
+        name="overdue",
+        days=1,
+        to=["department", "coordinator"],
+        wording="overdue",
+        reply_within=2,
+    ),
+    Rung(name="escalation", days=3, to=["head", "leaders"], wording="escalation", reply_within=1),
 )
 
 

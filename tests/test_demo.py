@@ -39,6 +39,15 @@ def test_duban_demo_rehearses_the_campaign_from_launch_to_final_report(tmp_path:
         assert returned.fetchone()[0] == 1
     assert statuses == {"accepted": 17, "assigned": 1} and late == 2
 
+    # The outbox copies to any disk (no `:` in a name) and dates each mail by the
+    # campaign's clock: the 督办 of 8 October is dated 8 October 2021.
+    outbox = folder / "outbox" / "datian-quality-month-2021"
+    names = [p.name for p in outbox.iterdir()]
+    assert names and not [n for n in names if set(n) & set(':*?"<>|\\')], names
+    for eml in outbox.glob("*overdue*.eml"):
+        dated = BytesParser(policy=default_policy).parsebytes(eml.read_bytes())["Date"]
+        assert dated.datetime.date().isoformat() == "2021-10-08", (eml.name, str(dated))
+
     reports = folder / "reports" / "datian-quality-month-2021"
     assert {p.suffix for p in reports.iterdir() if p.is_file()} == {".docx", ".html", ".csv"}
     (mail_file,) = (folder / "outbox" / "datian-quality-month-2021").glob("report-*.eml")

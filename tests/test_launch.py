@@ -54,7 +54,7 @@ def test_every_department_gets_one_notice_with_its_own_link(
         body = bodies[0]
         assert body.startswith(f"{d['name']}：")
         assert d["duties"][0] in body
-        assert "请于2021年9月30日（星期四）前报送" in body
+        assert "请于2021年9月30日（星期四）24时前报送" in body
         (link,) = links_in(body)
         links[d["code"]] = link
     assert len(set(links.values())) == 12

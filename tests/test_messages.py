@@ -60,7 +60,7 @@ def overdue_notice(now: datetime) -> str:
 )
 def test_a_reminder_states_the_days_overdue_the_clock_counts(now: datetime, days: int) -> None:
     assert days_overdue(DUE, now, TZ) == days
-    assert f"已超过报送时限{days}天" in overdue_notice(now)
+    assert f"已超过报送时限{days}个自然日" in overdue_notice(now)
 
 
 def test_nothing_is_overdue_until_the_deadline_passes() -> None:

@@ -121,11 +121,17 @@ def test_the_datian_campaign_from_launch_to_two_weeks_after_its_deadline(
         for m in relay.mails
         if m.rcpt == ["fgj@datian.example.cn"]
     }
-    assert "截止时间为2021年9月30日（星期四），距截止还有3个工作日" in bodies["提醒"]
-    assert "今天是大田县2021年“质量月”活动总结材料的报送截止日" in bodies["催办"]
-    assert "已超过报送时限8天" in bodies["督办"]  # 9-30 to 10-8
+    assert "截止时间为2021年9月30日（星期四）24时，距截止还有3个工作日" in bodies["提醒"]
+    assert "今天（9月30日，星期四）是大田县2021年“质量月”活动总结材料的报送截止日" in bodies["催办"]
+    # 9-30 to 10-8, the National Day week included: calendar days, and said so.
+    assert "已超过报送时限8个自然日" in bodies["督办"]
+    # A new time limit, two working days on (10-9 is the make-up Saturday), and the
+    # written explanation a real 督办 asks for.
+    assert "请于2021年10月11日（星期一）24时前报送，并书面说明逾期原因" in bodies["督办"]
     assert "逾期情况将报大田县质量强县工作领导小组" in bodies["督办"]
-    assert "联系人：大田县质量强县工作领导小组办公室" in bodies["督办"]
+    # The person to call, and the number labelled; the office signs below.
+    assert "联系人：示例联系人，电话：0598-0000000" in bodies["督办"]
+    assert bodies["督办"].rstrip().splitlines()[-2] == "大田县质量强县工作领导小组办公室"
     # Each unit's messages carry its own link.
     fgj = [m for m in relay.mails if "fgj@datian.example.cn" in m.rcpt]
     assert len({links_in(m.body)[0] for m in fgj}) == 1
@@ -298,7 +304,9 @@ def test_a_deadline_on_a_holiday_moves_to_the_next_working_day(relay: SmtpReceiv
         ("督办", "2021年10月9日"),  # the make-up Saturday is the first working day after
     ]
     urgent = next(m for m in relay.mails if m.subject.startswith("【催办】"))
-    assert "报送截止日（2021年10月8日（星期五））" in urgent.body
+    assert "今天（10月8日，星期五）是" in urgent.body
+    assert "截止时间为2021年10月8日（星期五）24时" in urgent.body
+    assert "（（" not in urgent.body and "））" not in urgent.body  # no nested brackets
 
 
 def test_a_rung_set_in_hours_and_a_deadline_with_a_time(relay: SmtpReceiver) -> None:

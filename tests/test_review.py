@@ -105,7 +105,7 @@ def test_a_returned_summary_is_told_once_chased_again_and_cleared_by_the_revisio
         assert len(mails) == 1
         assert comment in mails[0]
         assert links_in(mails[0]) == [tokens["a"]]
-        assert "请于2021年9月30日（星期四）前通过下方链接修改后重新提交" in mails[0]
+        assert "请于2021年9月30日（星期四）24时前通过下方链接修改后重新提交" in mails[0]
         assert [(k.split(":")[0], s) for k, _, s in kinds("a", "returned")] == [
             ("returned", "sent")
         ]
@@ -174,10 +174,10 @@ def test_an_extension_moves_the_unit_to_its_new_deadline_and_ladder(
         listing = desk.page("/c/test-campaign?sort=code")
         row_a, row_b = re.findall(r'<tr class="[^"]*" data-code="[ab]">.*?</tr>', listing, re.S)
         assert "2021-10-15 23:59" in row_a and "2021-09-30 23:59" in row_b
-        assert "报送截止：<strong>2021年10月15日（星期五）</strong>" in (
+        assert "报送截止：<strong>2021年10月15日（星期五）24时</strong>" in (
             Department(base, tokens["a"]).page().text
         )
-        assert "报送截止：<strong>2021年9月30日（星期四）</strong>" in (
+        assert "报送截止：<strong>2021年9月30日（星期四）24时</strong>" in (
             Department(base, tokens["b"]).page().text
         )
 
@@ -205,7 +205,7 @@ def test_an_extension_moves_the_unit_to_its_new_deadline_and_ladder(
         ("逾期未报", "2021年10月20日"),
     ]
     reminder = next(m.body for m in smtp.to(address("a")) if m.subject.startswith("【提醒】"))
-    assert "截止时间为2021年10月15日（星期五），距截止还有3个工作日" in reminder
+    assert "截止时间为2021年10月15日（星期五）24时，距截止还有3个工作日" in reminder
     assert len(chased(smtp, address("b"))) == 3  # nothing more for b
     rungs = [k for k, _, _ in ledger("a") if "@" in k]
     assert rungs and all(k.endswith("@202110151559") for k in rungs)  # 23:59:59 +08:00 in UTC

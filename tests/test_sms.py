@@ -75,7 +75,7 @@ def test_an_sms_unit_gets_one_sms_with_its_params_and_errors_keep_aliyuns_code(
     assert sms["SignName"] == "测试县质监办" and sms["TemplateCode"] == "SMS_100"
     assert sms["TemplateParam"] == {
         "unit": "县公安局",
-        "time": "2021年9月30日（星期四）",
+        "time": "2021年9月30日（星期四）24时",
         "url": f"http://duban.test/d/{link}",
         "code": link,
     }

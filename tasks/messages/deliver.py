@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from config.campaign.channels import email_address
@@ -86,6 +87,7 @@ def deliver(
     outbox_folder: str,
     attach: FileToSend | None = None,
     mobiles: Sequence[str] = (),
+    sent_at: datetime | None = None,
 ) -> Delivery:
     """Send `body` to `channel`: an e-mail address goes to the relay, or to the outbox when no
     relay is configured; a DingTalk, WeCom or Feishu bot to our own client (which @s
@@ -100,7 +102,7 @@ def deliver(
     if address is not None:
         smtp_url = get_settings().smtp_url
         if not smtp_url:
-            path = write_eml(address, title, body, outbox_name, outbox_folder, attach)
+            path = write_eml(address, title, body, outbox_name, outbox_folder, attach, sent_at)
             return Delivery(ok=True, outbox_path=path)
         return send_to_relay(smtp_url, address, title, body, attach)
     if bot_kind(channel) is not None:
@@ -119,9 +121,7 @@ def send_to_relay(
     coordinator is told, like a bot's refused key."""
     sent = smtp_pool.send(smtp_url, address, title, body, attach)
     final = not sent.ok and not sent.retry and not sent.unconfirmed
-    return Delivery(
-        ok=sent.ok, error=sent.error, unconfirmed=sent.unconfirmed, misconfigured=final
-    )
+    return Delivery(ok=sent.ok, error=sent.error, unconfirmed=sent.unconfirmed, misconfigured=final)
 
 
 def takes_attachments(channel: str) -> bool:

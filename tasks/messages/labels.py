@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from config.campaign.schema import CampaignSettings
+from config.ladder import Rung
 from models.kinds import (
     EXTENDED,
     MISCONFIGURED,
@@ -17,10 +18,16 @@ from models.kinds import (
 HEADINGS = {"reminder": "提醒", "urgent": "催办", "overdue": "督办", "escalation": "督办"}
 
 
+def rung_of(spec: CampaignSettings, kind: str) -> Rung | None:
+    """The rung a ledger key names, if the campaign's ladder still has it."""
+    name = rung_name(kind)
+    return next((r for r in spec.escalation if r.name == name), None)
+
+
 def wording_of(spec: CampaignSettings, kind: str) -> str:
     """The wording of the rung a ledger key names (`reminder` if the ladder lost it)."""
-    name = rung_name(kind)
-    return next((r.wording for r in spec.escalation if r.name == name), "reminder")
+    rung = rung_of(spec, kind)
+    return rung.wording if rung else "reminder"
 
 
 def rung_heading(wording: str, recipient: str) -> str:

@@ -10,7 +10,17 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from config.calendars import WorkCalendar
 from config.campaign.schema import CampaignSettings, Requirements
-from config.clock import days_overdue, format_local, local, month_day, written, written_span
+from config.clock import (
+    WEEKDAYS_ZH,
+    days_overdue,
+    end_of_day,
+    format_local,
+    local,
+    month_day,
+    written,
+    written_span,
+)
+from config.ladder import Rung
 from models import queries as q
 from models.kinds import (
     EXTENDED,
@@ -21,7 +31,7 @@ from models.kinds import (
     RETURNED,
     rung_name,
 )
-from tasks.messages.labels import rung_heading, wording_of
+from tasks.messages.labels import rung_heading, rung_of, wording_of
 
 
 @dataclass(frozen=True)
@@ -51,9 +61,24 @@ def deliverables(requirements: Requirements) -> str:
 
 
 def format_deadline(due_at: datetime, timezone: str) -> str:
-    """`2021年9月30日（星期四）` for a deadline at the end of a day, else with its time."""
+    """`2021年9月30日（星期四）24时` for a deadline at the end of a day, else with its time
+    (`…（星期四）17:00`): 「9月30日前」 would leave open whether the 30th counts."""
     text = format_local(due_at, timezone)
-    return text.removesuffix("23:59") if text.endswith("）23:59") else text
+    return text.removesuffix("23:59") + "24时" if text.endswith("）23:59") else text
+
+
+def overdue_words(days: int) -> str:
+    """Days past a deadline, as every message says them: calendar days, named so (a holiday
+    week counts), beside the working days a reminder counts down."""
+    return f"{days}个自然日"
+
+
+def reply_by(rung: Rung | None, now: datetime, timezone: str, calendar: WorkCalendar) -> str | None:
+    """The new time limit a 督办 sets (`Rung.reply_within` working days from its day)."""
+    if rung is None or rung.reply_within is None:
+        return None
+    today = calendar.on_or_after(local(now, timezone).date())
+    return format_deadline(end_of_day(calendar.shift(today, rung.reply_within), timezone), timezone)
 
 
 def period_text(spec: CampaignSettings) -> str | None:
@@ -63,10 +88,12 @@ def period_text(spec: CampaignSettings) -> str | None:
 
 
 def _coordinator(spec: CampaignSettings) -> str | None:
+    """`示例联系人，电话：0598-0000000`: the person to call (the office, when the file names
+    nobody) and the number, labelled. The office signs the message below it."""
     c = spec.coordinator
     if not c:
         return None
-    return "，".join(x for x in (c.name, c.person, c.phone) if x)
+    return "，".join(x for x in (c.person or c.name, f"电话：{c.phone}" if c.phone else "") if x)
 
 
 def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -> Message:
@@ -93,6 +120,7 @@ def render(item: q.Outgoing, link: str, now: datetime, calendar: WorkCalendar) -
         working_days_left=max(calendar.count_between(local(now, tz).date(), deadline_day), 0),
         days_overdue=days_overdue(item.due_at, now, tz),
         acknowledged_at=item.acknowledged_at,
+        reply_by=reply_by(rung_of(spec, item.kind), now, tz, calendar),
     )
 
 
@@ -176,6 +204,7 @@ def render_reminder(
     working_days_left: int,
     days_overdue: int,
     acknowledged_at: datetime | None = None,
+    reply_by: str | None = None,
 ) -> Message:
     """A rung of the ladder: 提醒, 催办, 督办 or 督办函 to the department or its head, a copy of
     the overdue notice to the coordinator, a 情况报告 to the leadership group."""
@@ -190,7 +219,9 @@ def render_reminder(
         leaders=leaders,
         deadline=format_deadline(due_at, tz),
         working_days_left=working_days_left,
-        days_overdue=days_overdue,
+        overdue=overdue_words(days_overdue),
+        reply_by=reply_by,
+        today=f"{month_day(local(now, tz))}，{WEEKDAYS_ZH[local(now, tz).weekday()]}",
         acknowledged=month_day(local(acknowledged_at, tz)) if acknowledged_at else None,
         deliverables=deliverables(spec.requirements),
         link=link,

@@ -132,7 +132,15 @@ def send_batch(notification_ids: list[int], now: datetime | None = None) -> Send
         # A bot message to the unit @s its contact, when the unit's phone is a mobile.
         mobile = mobile_of(item.department_phone) if item.recipient == "department" else None
         mobiles = [mobile] if mobile else []
-        return deliver(item.channel, message.title, message.body, name, item.slug, mobiles=mobiles)
+        return deliver(
+            item.channel,
+            message.title,
+            message.body,
+            name,
+            item.slug,
+            mobiles=mobiles,
+            sent_at=clock_now(now),
+        )
 
     # Senders hand results over a queue: the recording thread waits on one queue, not on
     # hundreds of futures (re-waiting on every pending future made each batch quadratic).
