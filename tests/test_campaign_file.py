@@ -27,34 +27,40 @@ departments:
 # (case, text, line, field, words in the message)
 # fmt: off
 BAD = [
-    ("malformed YAML", GOOD.replace("[a@county.test]", "[a@county.test"), 8, "", "malformed YAML"),
+    ("malformed YAML", GOOD.replace("[a@county.test]", "[a@county.test"), 8, "", "YAML 格式有误"),
     ("unknown key", GOOD.replace("due: 2021-09-30", "due: 2021-09-30\ndeadline: 2021-09-30"),
-     4, "deadline", "unknown key"),
+     4, "deadline", "不认识的键「deadline」"),
     ("unknown key in a department", GOOD.replace("    name: 甲局", "    name: 甲局\n    emial: x"),
-     7, "departments[0].emial", "unknown key"),
-    ("missing required key", GOOD.replace("title: 测试活动\n", ""), 1, "title", "required"),
+     7, "departments[0]（甲局）.emial", "不认识的键「emial」"),
+    ("missing required key", GOOD.replace("title: 测试活动\n", ""), 1, "title", "缺少必填项"),
     ("missing department name", GOOD.replace("    name: 乙局\n", ""),
-     8, "departments[1].name", "required"),
+     8, "departments[1].name", "缺少必填项"),
     ("duplicate department code", GOOD.replace("code: b", "code: a"),
-     8, "departments[1].code", "duplicate department code 'a' (first used on line 5)"),
+     8, "departments[1]（乙局）.code", "单位代码「a」重复（第5行已用过）"),
     ("date that does not exist", GOOD.replace("2021-09-30", "2021-02-30"),
-     3, "due", "'2021-02-30'"),
+     3, "due", "「2021-02-30」不是有效的日期"),
+    ("full-width colon after a key", GOOD.replace("due: ", "due："),
+     3, "", "「due」后面是全角冒号「：」"),
+    ("no space after a list dash", GOOD.replace("  - code: b", "  -code: b"),
+     8, "", "「-」后面少了一个空格"),
+    ("no space after a colon", GOOD.replace("due: ", "due:"), 3, "", "「due:」后面少了一个空格"),
+    ("indented with a tab", GOOD.replace("    name: 甲局", "\tname: 甲局"), 6, "", "制表符"),
     ("time that does not exist", GOOD.replace("2021-09-30", "2021-09-30T25:00"),
      3, "due", "not a date (2021-09-30) or a date and time"),
     ("malformed Apprise URL", GOOD.replace("json://127.0.0.1:9/hook", "jsn://127.0.0.1/hook"),
-     10, "departments[1].notify[0]", "not a valid Apprise URL"),
+     10, "departments[1]（乙局）.notify[0]", "not a valid Apprise URL"),
     ("Apprise URL with no target", GOOD.replace("json://127.0.0.1:9/hook", "mailto://"),
-     10, "departments[1].notify[0]", "not a valid Apprise URL"),
+     10, "departments[1]（乙局）.notify[0]", "not a valid Apprise URL"),
     ("department with no channel", GOOD.replace("notify: [a@county.test]", "notify: []"),
-     7, "departments[0].notify", "no channel"),
+     7, "departments[0]（甲局）.notify", "没有接收渠道"),
     ("department without notify", GOOD.replace("    notify: [a@county.test]\n", ""),
-     5, "departments[0].notify", "required"),
+     5, "departments[0]（甲局）.notify", "缺少必填项"),
     ("tag that no channel defines", GOOD.replace("[a@county.test]", "[leaders]"),
-     7, "departments[0].notify[0]", "'leaders'"),
+     7, "departments[0]（甲局）.notify[0]", "「leaders」"),
     ("duplicate key", GOOD.replace("title: 测试活动", "title: 测试活动\ntitle: 另一个"),
      3, "title", "appears twice"),
     ("unknown timezone", GOOD + "timezone: Asia/Beijing\n", 11, "timezone", "unknown timezone"),
-    ("bad slug", GOOD.replace("county-2021", "County 2021"), 1, "slug", "'County 2021'"),
+    ("bad slug", GOOD.replace("county-2021", "County 2021"), 1, "slug", "「County 2021」"),
     ("key that is not a word", GOOD + "[a, b]: 1\n", 11, "", "a key must be a plain word"),
 ]
 # fmt: on
@@ -96,16 +102,16 @@ def test_every_problem_is_listed_not_just_the_first(tmp_path: Path) -> None:
     text = GOOD.replace("2021-09-30", "2021-13-01").replace("notify: [a@county.test]", "notify: []")
     with pytest.raises(CampaignFileError) as caught:
         load_campaign_file(_write(tmp_path, text))
-    assert [p.field for p in caught.value.problems] == ["due", "departments[0].notify"]
+    assert [p.field for p in caught.value.problems] == ["due", "departments[0]（甲局）.notify"]
 
 
 @pytest.mark.pure
 def test_missing_file_and_non_utf8_file(tmp_path: Path) -> None:
-    with pytest.raises(CampaignFileError, match="file not found"):
+    with pytest.raises(CampaignFileError, match="找不到这个文件"):
         load_campaign_file(tmp_path / "nope.yaml")
     gbk = tmp_path / "gbk.yaml"
     gbk.write_bytes(GOOD.encode("gbk"))
-    with pytest.raises(CampaignFileError, match="not UTF-8"):
+    with pytest.raises(CampaignFileError, match="不是 UTF-8"):
         load_campaign_file(gbk)
 
 
@@ -132,7 +138,7 @@ def test_the_command_validates_once_and_the_flow_takes_its_result(tmp_path: Path
     assert load_campaign_file(path) is not checked  # kept for one read only
     load_campaign_file(path, keep=True)
     path.write_text(GOOD.replace("code: b", "code: a"), encoding="utf-8")
-    with pytest.raises(CampaignFileError, match="duplicate department code"):
+    with pytest.raises(CampaignFileError, match="单位代码「a」重复"):
         load_campaign_file(path)  # edited since: validated afresh
 
 

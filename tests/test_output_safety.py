@@ -108,7 +108,7 @@ def test_control_characters_in_a_campaign_file_are_refused_with_their_line(
         for field, char in (
             ("title", "U+202E"),
             ("departments[0].name", "U+000D"),
-            ("departments[1].person", "U+001B"),
+            ("departments[1]（乙局）.person", "U+001B"),
         ):
             located = [line for line in said.splitlines() if f": {field}: " in line]
             assert located and char in located[0], (field, said)

@@ -172,25 +172,26 @@ def _refusal(tmp_path: Path, **extra: Any) -> str:
 def test_bad_sms_configuration_is_refused_with_its_line(tmp_path: Path) -> None:
     f = tmp_path / "c.yaml"
     no_section = _refusal(tmp_path, departments=[dept("a", "sms:13800000001")])
-    assert no_section.startswith(f"{f}:9: departments[0].notify[0]: an SMS number needs")
+    assert no_section.startswith(f"{f}:9: departments[0]（a局）.notify[0]: an SMS number needs")
 
     bad_number = _refusal(tmp_path, departments=[dept("a", "sms:1380000")], sms=SMS)
-    assert f"{f}:9: departments[0].notify[0]: 'sms:1380000' is not a mainland mobile" in bad_number
+    unit = f"{f}:9: departments[0]（a局）.notify[0]"
+    assert f"{unit}: 'sms:1380000' is not a mainland mobile" in bad_number
 
     without_urgent = {**SMS, "templates": {k: v for k, v in TEMPLATES.items() if k != "urgent"}}
     no_template = _refusal(tmp_path, departments=[dept("a", "sms:13800000001")], sms=without_urgent)
     assert no_template == (
-        f"{f}:9: departments[0].notify[0]: this number would get the `urgent` message, but "
+        f"{f}:9: departments[0]（a局）.notify[0]: this number would get the `urgent` message, but "
         "`sms.templates` has no `urgent` template: add urgent: {code: SMS_…, params: {…}}"
     )
 
     no_params = {**SMS, "templates": {**TEMPLATES, "notice": {"code": "SMS_100"}}}
     missing = _refusal(tmp_path, departments=[dept("a", "sms:13800000001")], sms=no_params)
-    assert "sms.templates.notice.params: required key is missing" in missing
+    assert "sms.templates.notice.params: 缺少必填项" in missing
 
     unknown = {**SMS, "templates": {**TEMPLATES, "notice": {"code": "SMS_1", "params": {"x": "y"}}}}
     wrong = _refusal(tmp_path, departments=[dept("a", "sms:13800000001")], sms=unknown)
-    assert "sms.templates.notice.params.x: 'y': Input should be 'unit', 'deadline'" in wrong
+    assert "sms.templates.notice.params.x: 「y」不是可选的值之一（可选：'unit', 'deadline'" in wrong
 
     coordinator = {"name": "办", "notify": ["sms:13800000001"]}
     to_office = _refusal(
@@ -214,9 +215,8 @@ def test_launch_refuses_an_sms_number_without_its_template_and_writes_nothing(
     run = duban("launch", str(path), "--now", LAUNCH_DAY)
 
     assert run.returncode == 2, run.stderr
-    assert f"{path}:14: departments[1].notify[1]: this number would get the `notice` message" in (
-        run.stderr
-    )
+    unit = f"{path}:14: departments[1]（b局）.notify[1]"
+    assert f"{unit}: this number would get the `notice` message" in run.stderr
     assert "Traceback" not in run.stderr
     assert snapshot() == before
     assert sorted(p.name for p in get_settings().data_dir.rglob("*")) == folder

@@ -3,6 +3,7 @@ of any key or item, so that a problem is reported as `file:line: field: message`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,8 +91,14 @@ def line_of(node: yaml.Node, loc: Loc) -> int | None:
     return line
 
 
-def dotted(loc: Loc) -> str:
+def dotted(loc: Loc, units: Sequence[str | None] = ()) -> str:
+    """`departments[1]（县科技局）.notify[0]`: the key path as the file writes it, and the
+    unit's own name where the path runs through a department, so that the coordinator finds
+    it by name, not by counting entries."""
     out = ""
-    for part in loc:
+    for i, part in enumerate(loc):
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if i == 1 and loc[0] == "departments" and isinstance(part, int) and part < len(units):
+            name = units[part]
+            out += f"（{name}）" if name else ""
     return out
