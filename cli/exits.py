@@ -15,8 +15,3 @@ if TYPE_CHECKING:
 
 class Refused(Exception):
     """Bad input or an unusable place, said in one line after `duban: `; nothing was done."""
-
-
-class NoCampaign(Refused):
-    def __init__(self, slug: str) -> None:
-        super().__init__(f"no campaign with slug {slug!r}; launch its file first")

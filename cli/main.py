@@ -14,8 +14,12 @@ from collections.abc import Callable, Sequence
 # No network here but the package registries; Prefect must not try to phone home.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect's INFO lines (each task run, its temporary server and a link to its docs) are not
+# for the coordinator; a warning still shows. PREFECT_LOGGING_LEVEL=INFO brings them back.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from cli import (
+    campaigns,
     coordinator,
     demo,
     launch,
@@ -33,7 +37,41 @@ from config.clock import ClockError, parse_instant
 from config.settings import get_settings
 
 # In the order `duban --help` lists them.
-COMMANDS = (launch, monitor, serve, report, demo, notice_import, web, coordinator, status, migrate)
+COMMANDS = (
+    launch,
+    monitor,
+    serve,
+    report,
+    demo,
+    notice_import,
+    web,
+    coordinator,
+    status,
+    campaigns,
+    migrate,
+)
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Help that states each option's default, where it has one worth stating."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        shown = action.default not in (None, False, argparse.SUPPRESS)
+        if shown and action.option_strings and "%(default)" not in text:
+            text += " (default: %(default)s)" if text else "default: %(default)s"
+        return text
+
+
+def settings_help() -> str:
+    """Every DUBAN_* setting, its default and what it is for, from the settings themselves."""
+    from config.settings import Settings
+
+    lines = ["settings (environment variables, or a .env file in the working folder):"]
+    for name, field in Settings.model_fields.items():
+        default = field.default if field.default not in (None, "") else "unset"
+        lines.append(f"  DUBAN_{name.upper():<28} {field.description or ''} [{default}]")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,13 +103,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
-        prog="duban", description="Deadline-driven, multi-department campaigns (督办)."
+        prog="duban",
+        description="Deadline-driven, multi-department campaigns (督办).",
+        epilog=settings_help(),
+        formatter_class=_Help,
     )
     commands = top.add_subparsers(dest="command", required=True)
     clock = argparse.ArgumentParser(add_help=False)
     clock.add_argument("--now", help="ISO-8601 instant to use as the current time")
     for command in COMMANDS:
         command.add_to(commands, clock)
+    for sub in commands.choices.values():
+        sub.formatter_class = _Help
+        sub.epilog = sub.epilog or "See `duban --help` for the DUBAN_* settings."
     return top
 
 

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.exits import EXIT_FAILED_SENDS, EXIT_OK, NoCampaign, Refused
+from cli.campaigns import no_campaign
+from cli.exits import EXIT_FAILED_SENDS, EXIT_OK, Refused
 from config.private_files import private_folder
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def check_campaign(slug: str) -> None:
 
     with get_engine().connect() as conn:
         if q.campaign_by_slug(conn, slug) is None:
-            raise NoCampaign(slug)
+            raise no_campaign(slug)
 
 
 def print_report(files: list[Path], sent: ReportSent | None) -> bool:

@@ -6,7 +6,8 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from cli.exits import EXIT_OK, NoCampaign
+from cli.campaigns import no_campaign
+from cli.exits import EXIT_OK
 from cli.text import pad
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         status = campaign_status(args.campaign)
     except UnknownCampaign:
-        raise NoCampaign(args.campaign) from None
+        raise no_campaign(args.campaign) from None
     if args.json:
         print(json.dumps([r.as_json() for r in status.rows], ensure_ascii=False, indent=2))
     else:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def add_to(commands: Commands, clock: argparse.ArgumentParser) -> None:
     web = commands.add_parser("web", help="serve the departments' link pages and the dashboard")
     web.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    web.add_argument("--port", type=int, default=8000)
+    web.add_argument("--port", type=int, default=8000, help="port to listen on")
     web.add_argument(
         "--workers", type=int, default=1, help="processes (they share the database and key)"
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.campaigns import DATIAN, LAUNCH_DAY, dept, links_in, write_campaign
+from tests.campaigns import DATIAN, LAUNCH_DAY, dept, links_in, snapshot, write_campaign
 from tests.campaigns import DATIAN_SLUG as SLUG
 from tests.helpers import duban
 from tests.receivers import SmtpReceiver, free_port
@@ -21,8 +21,11 @@ pytestmark = pytest.mark.prefect
 def test_launch_the_example_to_the_outbox_then_status(duban_env: Path) -> None:
     first = duban("launch", str(DATIAN), "--now", LAUNCH_DAY)
     assert first.returncode == 0, first.stderr
-    assert "18 in the file, 18 new assignments" in first.stdout
-    assert "18 new, 18 sent, 0 failed" in first.stdout
+    assert "文件中18个，新建任务18个" in first.stdout
+    assert "新增18条，发出18条，失败0条" in first.stdout
+    # Prefect's own lines (its temporary server, each task run, its docs) are not shown.
+    assert "DUBAN_PUBLIC_URL" not in first.stderr  # the suite's links are on duban.test
+    assert "Task run" not in first.stderr and "docs.prefect.io" not in first.stderr
     printed = links_in(first.stdout)
     assert len(printed) == len(set(printed)) == 18
     outbox = duban_env / "outbox" / SLUG
@@ -34,7 +37,7 @@ def test_launch_the_example_to_the_outbox_then_status(duban_env: Path) -> None:
 
     second = duban("launch", str(DATIAN), "--now", LAUNCH_DAY)
     assert second.returncode == 0, second.stderr
-    assert "0 new, 0 sent, 0 failed" in second.stdout
+    assert "新增0条，发出0条，失败0条" in second.stdout
     assert not links_in(second.stdout)
     assert len(list(outbox.glob("*.eml"))) == 18
 
@@ -60,20 +63,26 @@ def test_bad_file_exits_2_and_a_failed_notice_exits_1(tmp_path: Path) -> None:
     )
     result = duban("launch", str(bad), "--now", LAUNCH_DAY)
     assert result.returncode == 2
-    assert f"{bad}:" in result.stderr and ": due: '2021-09-31'" in result.stderr
+    assert f"{bad}:" in result.stderr and ": due: 「2021-09-31」不是有效的日期" in result.stderr
 
     dead = f"json://127.0.0.1:{free_port()}/hook?cto=1"
     path = write_campaign(tmp_path / "c.yaml", [dept("ok", "ok@county.test"), dept("dead", dead)])
     result = duban("launch", str(path), "--now", LAUNCH_DAY)
     assert result.returncode == 1
-    assert "2 new, 1 sent, 1 failed" in result.stdout
-    assert "dead" in result.stdout and "retries them" in result.stdout
+    assert "新增2条，发出1条，失败1条" in result.stdout
+    assert "dead" in result.stdout and "会重试" in result.stdout
 
     status = json.loads(duban("status", "test-campaign", "--json").stdout)
     failed = {r["code"]: r for r in status}["dead"]
     assert failed["notices_failed"] == 1 and "refused" in (failed["last_error"] or "").lower()
 
-    assert duban("status", "no-such-campaign").returncode == 2
+    unknown = duban("status", "no-such-campaign")
+    assert unknown.returncode == 2
+    assert "没有代号为「no-such-campaign」的活动；已有：test-campaign" in unknown.stderr
+    listing = duban("campaigns", "--now", LAUNCH_DAY)
+    assert listing.returncode == 0
+    (row,) = [line for line in listing.stdout.splitlines() if line.startswith("test-campaign")]
+    assert row.split()[1:4] == ["2021-09-30", "2", "0"] and "测试“质量月”活动" in row
     assert duban("launch", str(path), "--now", "yesterday").returncode == 2
 
 
@@ -183,3 +192,29 @@ def test_now_holds_for_one_command_in_a_process(capsys: pytest.CaptureFixture[st
     assert "no-such-campaign" in capsys.readouterr().err
     assert "DUBAN_NOW" not in os.environ
     assert now().year >= 2026
+
+
+def test_strict_launch_refuses_links_to_this_machine_and_help_states_defaults(
+    tmp_path: Path,
+) -> None:
+    path = write_campaign(tmp_path / "c.yaml", [dept("a", "a@county.test")])
+    before = snapshot()
+    local = {"DUBAN_PUBLIC_URL": "http://127.0.0.1:8000"}
+    strict = duban("launch", "--strict", str(path), "--now", LAUNCH_DAY, env_extra=local)
+    assert strict.returncode == 2
+    assert "DUBAN_PUBLIC_URL" in strict.stderr and "未发出任何通知" in strict.stderr
+    assert snapshot() == before
+    assert snapshot() == before
+    loose = duban("launch", str(path), "--now", LAUNCH_DAY, env_extra=local)
+    assert loose.returncode == 0 and "只有本机能打开" in loose.stderr  # warned, then sent
+    public = {"DUBAN_PUBLIC_URL": "https://duban.county.test"}
+    other = write_campaign(tmp_path / "o.yaml", [dept("b", "b@county.test")], slug="other")
+    served = duban("launch", "--strict", str(other), "--now", LAUNCH_DAY, env_extra=public)
+    assert served.returncode == 0, served.stderr
+    assert "DUBAN_PUBLIC_URL" not in served.stderr
+    assert "https://duban.county.test/d/" in served.stdout
+
+    top = duban("--help").stdout
+    for setting in ("DUBAN_PUBLIC_URL", "DUBAN_SMTP_URL", "DUBAN_DATA_DIR", "DUBAN_SEND_WORKERS"):
+        assert setting in top, setting
+    assert "(default: 8000)" in duban("web", "--help").stdout

@@ -208,7 +208,7 @@ def test_import_then_check_then_launch_as_a_coordinator_does(
 
     launched = duban("launch", str(draft), "--now", LAUNCH_DAY)
     assert launched.returncode == 0, launched.stderr
-    assert "18 new, 18 sent, 0 failed" in launched.stdout
+    assert "新增18条，发出18条，失败0条" in launched.stdout
     mails = smtp.to("office@datian.test")
     assert len(mails) == 18
     police = next(m for m in mails if "县公安局" in m.body)

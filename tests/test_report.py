@@ -222,7 +222,7 @@ def test_duban_report_writes_the_three_files_and_refuses_an_unknown_campaign(
 
     missing = duban("report", "no-such-campaign", "--out", str(tmp_path / "x"))
     assert missing.returncode == 2
-    assert "no campaign with slug 'no-such-campaign'" in missing.stderr
+    assert "没有代号为「no-such-campaign」的活动" in missing.stderr
     assert not (tmp_path / "x").exists()
 
 
