@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from cli.exits import EXIT_FAILED_SENDS, EXIT_OK, Refused
+from cli.progress import shown
 from cli.text import db_label, pad
 from config.campaign.channels import redact
 from config.campaign.loader import load_campaign_file
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"注意：{said}。", file=sys.stderr, flush=True)
     from flows.launch import launch_flow
 
-    summary = launch_flow(path=str(args.file), resend_unconfirmed=args.resend_unconfirmed)
+    with shown():
+        summary = launch_flow(path=str(args.file), resend_unconfirmed=args.resend_unconfirmed)
     print_summary(summary, written=str(loaded.campaign.due)[:10])
     return EXIT_FAILED_SENDS if summary.delivery.failed else EXIT_OK
 

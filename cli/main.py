@@ -17,6 +17,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # Prefect's INFO lines (each task run, its temporary server and a link to its docs) are not
 # for the coordinator; a warning still shows. PREFECT_LOGGING_LEVEL=INFO brings them back.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# The temporary server a command starts logs its own shutdown races as tracebacks ("Error
+# flushing 1 events"); a failure that matters reaches the command as an error of its own.
+os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 
 from cli import (
     campaigns,

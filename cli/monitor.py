@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from cli.exits import EXIT_FAILED_SENDS, EXIT_OK
+from cli.progress import shown
 from cli.report import print_report
 from config.campaign.channels import redact
 
@@ -29,7 +30,8 @@ def one_pass(resend_unconfirmed: bool = False) -> int:
     """A pass of the monitor flow, printed; `duban serve` runs one on each tick."""
     from flows.monitor import monitor_flow
 
-    summary = monitor_flow(resend_unconfirmed=resend_unconfirmed)
+    with shown():
+        summary = monitor_flow(resend_unconfirmed=resend_unconfirmed)
     print()
     print(f"Monitor pass at {summary.at:%Y-%m-%d %H:%M} UTC")
     if summary.released:

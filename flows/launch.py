@@ -20,6 +20,7 @@ from tasks.assignment import (
 )
 from tasks.messages.plan import recheck_misconfigured, release_unconfirmed, sendable_batches
 from tasks.messages.send import SendReport, send_batch
+from tasks.progress import Counter
 
 
 @dataclass
@@ -50,14 +51,19 @@ def launch_flow(
     if resend_unconfirmed:
         released = release_unconfirmed(clock_now(now), registered.campaign_id, NOTICE)
     created = planned = 0
+    fanned = Counter("建立任务", len(loaded.campaign.departments))
     for number, batch in enumerate(department_batches(loaded, settings.batch_size)):
         result = fan_out(registered.campaign_id, batch, registered.due_at, clock_now(now), number)
         created += result.assignments_created
         planned += result.messages_planned
+        fanned.add(len(batch))
     recheck_misconfigured(registered.campaign_id, clock_now(now))
     delivery = SendReport()
-    for ids in sendable_batches(registered.campaign_id, NOTICE, settings.batch_size):
+    batches = sendable_batches(registered.campaign_id, NOTICE, settings.batch_size)
+    sending = Counter("发送任务通知", sum(len(ids) for ids in batches))
+    for ids in batches:
         delivery.merge(send_batch(ids, now))
+        sending.add(len(ids))
     states = notice_states(registered.campaign_id)
     campaign = loaded.campaign
     return LaunchSummary(

@@ -18,6 +18,7 @@ from tasks.monitor import (
     sendable_now,
 )
 from tasks.overdue import OverdueTable, publish_overdue
+from tasks.progress import Counter
 from tasks.report.delivery import ReportSent, retry_reports
 from tasks.report.schedule import reports_due
 
@@ -41,8 +42,11 @@ def monitor_flow(now: datetime | None = None, resend_unconfirmed: bool = False) 
     released = release_unconfirmed(at) if resend_unconfirmed else 0
     plans = plan_reminders(at)
     delivery = SendReport()
-    for ids in sendable_now(plans, at, get_settings().batch_size):
+    batches = sendable_now(plans, at, get_settings().batch_size)
+    sending = Counter("发送提醒、催办、督办", sum(len(ids) for ids in batches))
+    for ids in batches:
         delivery.merge(send_batch(ids, now))
+        sending.add(len(ids))
     overdue = publish_overdue(at)
     retries = retry_reports(at)
     # The final report makes itself once every unit is accepted or its time has come. One

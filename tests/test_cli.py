@@ -26,6 +26,9 @@ def test_launch_the_example_to_the_outbox_then_status(duban_env: Path) -> None:
     # Prefect's own lines (its temporary server, each task run, its docs) are not shown.
     assert "DUBAN_PUBLIC_URL" not in first.stderr  # the suite's links are on duban.test
     assert "Task run" not in first.stderr and "docs.prefect.io" not in first.stderr
+    assert "Traceback" not in first.stderr
+    # A long launch shows it is alive; not on a terminal, as plain lines with counts.
+    assert "发送任务通知：18 / 18" in first.stderr and "建立任务：18 / 18" in first.stderr
     printed = links_in(first.stdout)
     assert len(printed) == len(set(printed)) == 18
     outbox = duban_env / "outbox" / SLUG
