@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 from cli.campaigns import no_campaign
 from cli.exits import EXIT_OK
-from cli.text import pad
+from cli.text import table
 
 if TYPE_CHECKING:
     from cli.exits import Commands
-    from tasks.status import CampaignStatus
+    from tasks.status import CampaignStatus, StatusRow
 
-HEADER = ("code", "department", "status", "due", "time left", "sent", "failed")
-WIDTHS = (12, 24, 12, 28, 18, 5, 6)
+HEADER = ("单位代码", "单位名称", "状态", "报送截止", "剩余时间", "消息")
+# The dashboard's chips, in its order and words.
+COUNTED = ("not_acknowledged", "acknowledged", "submitted", "late", "returned", "accepted")
 
 
 def add_to(commands: Commands, clock: argparse.ArgumentParser) -> None:
@@ -42,39 +43,53 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_table(status: CampaignStatus) -> None:
-    print(f"{status.slug}: {status.title} ({status.timezone})")
-    print(" ".join(pad(h, w) for h, w in zip(HEADER, WIDTHS, strict=True)))
-    for r in status.rows:
-        cells = (
+    """The dashboard in text: its totals, its words, its order (units that still owe their
+    summary first, earliest deadline first), then what went wrong with each unit's messages."""
+    from config.clock import format_local
+    from tasks.messages.labels import STATUS_LABELS
+
+    counts = status.counts
+    print(f"{status.slug}：{status.title}（截至 {format_local(status.at, status.timezone)}）")
+    figures = "，".join(f"{STATUS_LABELS[k]}{counts.get(k, 0)}" for k in COUNTED)
+    print(f"共{counts.get('total', 0)}个单位：{figures}；逾期未报{counts.get('overdue', 0)}")
+    print()
+    order = sorted(status.rows, key=lambda r: (not r.open, r.due))
+    cells = [
+        (
             r.code,
             r.name,
-            r.status,
+            r.status_label,
             r.due_text,
-            r.time_left,
-            str(r.notices_sent),
-            str(r.notices_failed),
+            r.time_left if r.open else "—",
+            f"已送达{r.notices_sent}" + (f"，失败{r.notices_failed}" if r.notices_failed else ""),
         )
-        print(" ".join(pad(c, w) for c, w in zip(cells, WIDTHS, strict=True)).rstrip())
-        sent = [
-            f"{m['message']}{'' if m['to'] == 'department' else '→' + m['to']} "
-            f"{m['sent_at'][5:16].replace('T', ' ')}"
-            for m in r.messages
-            if m["sent_at"]
-        ]
-        if sent:
-            print(f"{'':13}sent: {'; '.join(sent)}")
-        if not r.in_file:
-            print(f"{'':13}no longer in the campaign file: kept, not notified")
-        if r.last_error:
-            print(f"{'':13}last error: {r.last_error}")
-        for m in r.messages:
-            if m["state"] == "misconfigured":
-                print(
-                    f"{'':13}misconfigured: {m['message']} to {m['channel']}: {m['error']} "
-                    "(not retried; fix the channel, then run launch again)"
-                )
-        if r.notices_unconfirmed:
-            print(
-                f"{'':13}{r.notices_unconfirmed} notice(s) unconfirmed: the sender stopped "
-                "mid-send; check with the department before resending"
+        for r in order
+    ]
+    for line in table(HEADER, cells):
+        print(line)
+    notes = [note for r in order for note in _notes(r)]
+    if notes:
+        print()
+        for note in notes:
+            print(note)
+
+
+def _notes(r: StatusRow) -> list[str]:
+    """What a coordinator must act on, unit by unit."""
+    said = []
+    if not r.in_file:
+        said.append(f"{r.name}：已不在活动文件中（任务保留，不再通知）")
+    for m in r.messages:
+        if m["state"] == "misconfigured":
+            said.append(
+                f"{r.name}：{m['label']}发往 {m['channel']} 渠道配置有误，不再重试：{m['error']}"
+                "（修正后重新执行 duban launch）"
             )
+        elif m["state"] == "failed":
+            said.append(f"{r.name}：{m['label']}发送失败（{m['attempts']}次）：{m['error']}")
+    if r.notices_unconfirmed:
+        said.append(
+            f"{r.name}：{r.notices_unconfirmed}条消息发出后未确认（发送中断），"
+            "请先与该单位核实，再决定是否重发"
+        )
+    return said

@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from config.campaign.channels import redact
-from config.clock import format_local, format_remaining, local
+from config.clock import format_remaining, local
 from config.clock import now as clock_now
 from models import queries as q
 from models.db import get_engine
 from models.kinds import rung_name
+from tasks.messages.labels import STATUS_LABELS, message_label
+from tasks.messages.render import format_deadline
 
 
 class UnknownCampaign(LookupError):
@@ -24,6 +26,9 @@ class StatusRow:
     code: str
     name: str
     status: str
+    shown_status: str  # as the dashboard shows it: `late` for a late submission, …
+    status_label: str  # its words: 逾期报送, 未签收, …
+    open: bool  # still owes its summary (not submitted or accepted)
     due: str  # ISO-8601 in the campaign's timezone
     due_text: str
     seconds_left: int  # negative when overdue
@@ -48,6 +53,9 @@ class CampaignStatus:
     title: str
     timezone: str
     rows: list[StatusRow]
+    at: datetime
+    # Units by dashboard status, with `overdue` and `total`: the dashboard's own count.
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def campaign_status(slug: str, now: datetime | None = None) -> CampaignStatus:
@@ -58,12 +66,14 @@ def campaign_status(slug: str, now: datetime | None = None) -> CampaignStatus:
             raise UnknownCampaign(slug)
         raw = q.status_rows(conn, campaign["id"])
         ledger = q.ledger_of_campaign(conn, campaign["id"])
+        counts = q.status_counts(conn, campaign["id"], at)
     tz = campaign["timezone"]
     messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for m in ledger:
         messages[m["code"]].append(
             {
                 "message": rung_name(m["kind"]),
+                "label": message_label(m["kind"], m["recipient"], campaign["spec"]),
                 "to": m["recipient"],
                 "channel": redact(m["channel"]),
                 # The channel refused it for its own configuration: not retried.
@@ -78,8 +88,11 @@ def campaign_status(slug: str, now: datetime | None = None) -> CampaignStatus:
             code=r["code"],
             name=r["name"],
             status=r["status"],
+            shown_status=(shown := q.display_status(r["status"], bool(r["late"]))),
+            status_label=STATUS_LABELS[shown],
+            open=not r["settled"],
             due=local(r["due_at"], tz).isoformat(),
-            due_text=format_local(r["due_at"], tz),
+            due_text=format_deadline(r["due_at"], tz),
             seconds_left=int((r["due_at"] - at).total_seconds()),
             time_left=format_remaining(r["due_at"], at),
             notices_sent=r["sent"],
@@ -93,4 +106,4 @@ def campaign_status(slug: str, now: datetime | None = None) -> CampaignStatus:
         )
         for r in raw
     ]
-    return CampaignStatus(campaign["slug"], campaign["title"], tz, rows)
+    return CampaignStatus(campaign["slug"], campaign["title"], tz, rows, at, counts)

@@ -123,7 +123,8 @@ def test_bots_are_believed_only_when_their_answer_says_sent(
     # `status` shows each channel's answer.
     shown = duban("status", "test-campaign", "--now", "2021-09-14T10:00+08:00")
     assert shown.returncode == 0, shown.stderr
-    assert "misconfigured: notice to dingtalk://" in shown.stdout
+    assert "d4局：任务通知发往 dingtalk://" in shown.stdout
+    assert "渠道配置有误，不再重试：DingTalk 310000" in shown.stdout
 
     # The dashboard shows each message with the platform's own answer, in words.
     coordinator_account()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.text import columns
 from tests.campaigns import DATIAN, LAUNCH_DAY, dept, links_in, snapshot, write_campaign
 from tests.campaigns import DATIAN_SLUG as SLUG
 from tests.helpers import duban
@@ -56,6 +57,15 @@ def test_launch_the_example_to_the_outbox_then_status(duban_env: Path) -> None:
     table = duban("status", SLUG, "--now", "2021-09-28T10:00:00+08:00")
     assert table.returncode == 0
     assert "县市场监管局" in table.stdout and "还剩2天13小时" in table.stdout
+    # The dashboard in text: its totals in its words, and columns aligned by display width
+    # (a CJK character takes two), however long a unit's name.
+    lines = table.stdout.splitlines()
+    totals = "共18个单位：未签收18，已签收0，已报送0，逾期报送0，退回修改0，已验收0；逾期未报0"
+    assert lines[1] == totals
+    rows = [line for line in lines[4:] if line.strip()]
+    assert len(rows) == 18
+    starts = {columns(row[: row.index("未签收")]) for row in rows}
+    assert len(starts) == 1, rows
 
 
 def test_bad_file_exits_2_and_a_failed_notice_exits_1(tmp_path: Path) -> None:

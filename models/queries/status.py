@@ -34,6 +34,8 @@ def status_rows(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
             DEPARTMENT.c.name,
             DEPARTMENT.c.in_file,
             ASSIGNMENT.c.status,
+            ASSIGNMENT.c.late,
+            ASSIGNMENT.c.settled,
             ASSIGNMENT.c.due_at,
             counts.c.sent,
             counts.c.failed,
