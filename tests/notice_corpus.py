@@ -144,7 +144,7 @@ def score(answer: Answer) -> Score:
 
 def _fields(answer: Answer, draft: Draft) -> dict[str, tuple[bool, bool]]:
     # Without a deadline the draft falls back to a date of its own, marked as such.
-    guessed = draft.due.doubt is not None and "gives no deadline" in draft.due.doubt
+    guessed = draft.due.source is None
     number, theme, lead = draft.document_number.value, draft.theme.value, draft.lead_office.value
     return {
         "deadline": (
@@ -158,7 +158,9 @@ def _fields(answer: Answer, draft: Draft) -> dict[str, tuple[bool, bool]]:
             else (False, number is None)
         ),
         "theme": (
-            (True, _theme(theme) == _theme(answer.theme)) if answer.theme else (False, theme is None)
+            (True, _theme(theme) == _theme(answer.theme))
+            if answer.theme
+            else (False, theme is None)
         ),
         "lead": (
             (True, bool(lead) and same_unit(lead or "", answer.lead))
@@ -189,8 +191,10 @@ def figures(scores: list[Score]) -> Figures:
         precision=right / found if found else 1.0,
         duties=sum(s.duties_right for s in scores) / duties_expected if duties_expected else 1.0,
         right={
-            k: (sum(1 for s in scores if s.fields[k] == (True, True)),
-                sum(1 for s in scores if s.fields[k][0]))
+            k: (
+                sum(1 for s in scores if s.fields[k] == (True, True)),
+                sum(1 for s in scores if s.fields[k][0]),
+            )
             for k in FIELDS
         },
         invented={k: sum(1 for s in scores if s.fields[k] == (False, False)) for k in FIELDS},
@@ -198,12 +202,17 @@ def figures(scores: list[Score]) -> Figures:
 
 
 def report(scores: list[Score], rows_held_back: bool = False) -> str:
-    """A row a notice, then the figures. The held-back notices' rows are left out unless
-    asked for: while rules are written, only their totals are seen."""
+    """A row a notice, then the figures. The held-back notices are left out unless asked for:
+    while rules are written, they are not seen at all."""
     lines = [
         f"{'notice':46} {'units':>9} {'duties':>7}  deadline number theme lead",
     ]
-    mark = {(True, True): "ok", (True, False): "WRONG", (False, True): "-", (False, False): "MADE UP"}
+    mark = {
+        (True, True): "ok",
+        (True, False): "WRONG",
+        (False, True): "-",
+        (False, False): "MADE UP",
+    }
     for s in scores:
         if s.held_back and not rows_held_back:
             continue
@@ -213,8 +222,8 @@ def report(scores: list[Score], rows_held_back: bool = False) -> str:
         lines.append(f"{s.name[:46]:46} {units:>9} {duties:>7}  {cells}")
     for title, group in (
         ("rules written on", [s for s in scores if not s.held_back]),
-        ("held back", [s for s in scores if s.held_back]),
-        ("whole corpus", scores),
+        ("held back", [s for s in scores if s.held_back and rows_held_back]),
+        ("whole corpus", scores if rows_held_back else []),
     ):
         if group:
             lines.append(_summary(title, figures(group)))

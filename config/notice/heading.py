@@ -4,11 +4,11 @@ units addressed, its own document number and the ones it cites, and the campaign
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from config.notice import units
+from config.notice.dates import find_dates
 from config.notice.model import Found
-from config.notice.patterns import CITING, DOC_NUMBER, TITLES
+from config.notice.patterns import TITLES
 from config.notice.sections import Outline
 
 
@@ -19,7 +19,8 @@ def title_and_issuers(shape: Outline) -> tuple[str | None, list[str]]:
     opening = shape.opening[:12]
     for i, line in enumerate(opening):
         candidates = [line]
-        if "关于" in line and i + 1 < len(opening):
+        # A title wrapped onto the next line; not when that line is a title of its own.
+        if "关于" in line and i + 1 < len(opening) and not _title(opening[i + 1]):
             candidates.append(line + opening[i + 1])
         for candidate in candidates:
             if len(candidate) > 120:
@@ -33,8 +34,24 @@ def title_and_issuers(shape: Outline) -> tuple[str | None, list[str]]:
             if not all(units.is_org(n) for n in issuers):
                 joined_before = before.replace(" ", "")
                 issuers = [joined_before] if units.is_org(joined_before) else []
-            return m[0], issuers
+            return m[0], issuers or _issuers_above(opening[:i])
     return None, []
+
+
+def _title(line: str) -> bool:
+    joined = line.replace(" ", "")
+    return bool(TITLES[0].search(joined) or TITLES[1].search(joined))
+
+
+def _issuers_above(lines: list[str]) -> list[str]:
+    """Issuers printed one a line above the title (承德市科学技术局 / 中共承德市委宣传部 / …)."""
+    found: list[str] = []
+    for line in reversed(lines):
+        names = units.split_names(line)
+        if not names or not all(units.is_org(n) and not units.is_group(n) for n in names):
+            break
+        found = names + found
+    return found
 
 
 def notice_year(title: str, text: str) -> int | None:
@@ -43,6 +60,8 @@ def notice_year(title: str, text: str) -> int | None:
     if m:
         return int(m[1])
     years = re.findall(r"(?<![\d〔\[［【(（])((?:19|20)\d\d)\s*年", text)
+    if not years:  # dated only in Chinese numerals, 二○○九年五月一日
+        years = [str(d.value.year) for d in find_dates(text) if not d.text[0].isdigit()]
     return int(max(set(years), key=years.count)) if years else None
 
 
@@ -60,65 +79,35 @@ def signed_by(text: str) -> list[str]:
     return names
 
 
-def lead_office(in_title: str | None, signed: list[str], text: str) -> Found[str]:
+def lead_office(
+    in_title: str | None, signed: list[str], text: str, asked: str | None, portal: str | None
+) -> Found[str]:
+    """Who issues the notice: named with the title, signed at the end, or, failing those, read
+    from 「X联合…」, 「X等25个部门」, where summaries are sent, or the page's 发布机构 field."""
     if in_title:
         return Found(in_title, source="the title line")
     if len(signed) == 1:
         return Found(signed[0], source="the signature")
     if signed:
         return Found(signed[0], "several bodies sign the notice: the first is taken as the lead")
-    m = re.search(r"(?<![\u4e00-\u9fff])[年月日由在于]?([\u4e00-\u9fff]{2,20}?)联合", text)
+    for pattern in (_JOINTLY, _WITH_OTHERS):
+        m = pattern.search(text)
+        if m and units.is_org(m[1]):
+            return Found(m[1], f"read from 「{m[0]}」: check who leads the campaign")
+    m = _SENT_TO.search(asked or "")
     if m and units.is_org(m[1]):
-        return Found(m[1], f"read from 「{m[1]}联合…」: check who leads the campaign")
+        return Found(m[1], "not named as the issuer: taken from where summaries are sent")
+    if portal and units.is_org(portal) and units.placed(portal):
+        return Found(portal, "taken from the page's 发布机构 field")
     return Found(None, "the notice names no issuing office")
 
 
-@dataclass(frozen=True)
-class Salutation:
-    names: list[str]  # the units addressed
-    groups: list[str]  # addressees that are groups (各有关企业)
-    line: int  # the opening's line after it (everything above is the heading)
-
-
-def read_salutation(shape: Outline) -> Salutation:
-    """The units a notice is addressed to (县发改局、…、县市场监管局直属事业单位,各有关企业:),
-    a list that may wrap over several lines, and the addressees that are groups."""
-    opening = shape.opening
-    for first in range(len(opening)):
-        joined, last = opening[first], first
-        while joined.endswith(("、", ",", "，", ";", "；")) and last + 1 < len(opening):
-            last += 1
-            joined += opening[last]
-        if not joined.endswith((":", "：")):
-            continue
-        names = units.split_names(joined[:-1])
-        if not names or not all(units.is_org(n) or units.is_group(n) for n in names):
-            continue
-        found = [n for n in names if not units.is_group(n)]
-        groups = [n for n in names if units.is_group(n)]
-        return Salutation(list(dict.fromkeys(found)), groups, first)
-    return Salutation([], [], len(opening))
-
-
-def document_number(heading: list[str]) -> Found[str]:
-    """The notice's own number stands on a line of its own above the salutation."""
-    for line in heading:
-        m = DOC_NUMBER.fullmatch(line.replace(" ", ""))
-        if m:
-            number = _number(m)
-            doubt = None if m["close"] else f"recovered from 「{m[0]}」 (a bracket was lost)"
-            return Found(number, doubt, source="the heading")
-    return Found(None, "the notice prints no number of its own")
-
-
-def cited_numbers(text: str) -> list[str]:
-    """Numbers of the documents a notice cites (its higher levels' notices)."""
-    return list(dict.fromkeys(_number(m) for m in DOC_NUMBER.finditer(text)))
-
-
-def _number(m: re.Match[str]) -> str:
-    org = CITING.sub("", re.sub(r"^.*?[(（《》]", "", m["org"])) or m["org"]
-    return f"{org}〔{m['year']}〕{int(m['no'])}号"
+_JOINTLY = re.compile(r"(?<![\u4e00-\u9fff])[年月日由在于]?([\u4e00-\u9fff]{2,20}?)联合")
+_WITH_OTHERS = re.compile(r"([\u4e00-\u9fff]{2,20}?)等\s*\d{1,3}\s*个(?:部门|单位)")
+# 「…报送县质量强县工作领导小组办公室。」, 「…提交给四川省…学会秘书处,以便…」
+_SENT_TO = re.compile(
+    r"(?:报送至?|报至|送至|送达|提交给|提交至|反馈至|报)\s*([\u4e00-\u9fff]{2,30}?)(?=[。，,;；\s]|$)"
+)
 
 
 def campaign_title(notice_title: str | None, office: str | None, shape: Outline) -> Found[str]:

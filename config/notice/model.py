@@ -28,6 +28,7 @@ class DraftUnit:
     duties: list[str] = field(default_factory=list)
     duty_from: list[str] = field(default_factory=list)  # 四(二) 工信部门
     doubt: str | None = None
+    named_in: str | None = None  # where the notice names it: the salutation, the signature…
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Draft:
     units: list[DraftUnit]
     groups: list[str]  # addressees that are not units (各有关企业)
     duty_parts: list[str]  # the parts whose items gave units their duties (四)
+    noise: list[str] = field(default_factory=list)  # page noise dropped before reading
 
     def doubts(self) -> list[str]:
         """Every value to check, in the draft's order."""

@@ -48,6 +48,25 @@ class Outline:
     parts: list[Part]
 
 
+# Where a flattened line starts a new part or item: 「…方案。一、总体要求…」, 「…发展。三、活动
+# 时间…」, 「…内容1.开办…」, 「…安排(一)采取…」. A part's numeral follows the end of a sentence
+# (「统一、规范」 is no part); an item's number stands before a Chinese character.
+_BREAK = re.compile(
+    rf"(?<=[。；;:：!！?？])\s*(?=[{_NUMERAL}]{{1,3}}\s*、\s*[\u4e00-\u9fff])"
+    rf"|(?<=[。；;:：\u4e00-\u9fff])\s*(?=\(\s*[{_NUMERAL}]{{1,3}}\s*\)\s*[\u4e00-\u9fff])"
+    r"|(?<=[。；;:：\u4e00-\u9fff])\s*(?=\d{1,2}\s*[.、．]\s*[\u4e00-\u9fff])(?<!\d)"
+)
+FLATTENED = 150  # a line this long holds several paragraphs run together
+
+
+def reflow(text: str) -> str:
+    """The notice with each part and item on a line of its own, however copying laid it out:
+    only long lines are cut, and only where an outline number starts."""
+    return "\n".join(
+        _BREAK.sub("\n", line) if len(line) > FLATTENED else line for line in text.split("\n")
+    )
+
+
 def outline(text: str) -> Outline:
     lines = [line for line in text.split("\n") if line]
     opening: list[str] = []
