@@ -22,6 +22,7 @@ class Salutation:
     names: list[str]  # the units addressed
     groups: list[str]  # addressees that are groups (各有关企业)
     line: int  # the opening's line after it (everything above is the heading)
+    text: str | None = None  # as the notice writes it
 
 
 # A salutation is a list, not a paragraph: past this it is a sentence that ends with a colon.
@@ -41,7 +42,7 @@ def read_salutation(opening: list[str]) -> Salutation:
         read = _addressees(joined[:-1])
         if read is not None:
             found, groups = read
-            return Salutation(list(dict.fromkeys(found)), groups, first)
+            return Salutation(list(dict.fromkeys(found)), groups, first, joined)
     return Salutation([], [], len(opening))
 
 

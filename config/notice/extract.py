@@ -106,6 +106,7 @@ def extract(notice: NoticeText, today: date) -> Draft:
         groups=salutation.groups,
         duty_parts=duty_parts,
         noise=cleaned.dropped,
+        salutation=salutation.text,
     )
 
 

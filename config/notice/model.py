@@ -50,6 +50,7 @@ class Draft:
     groups: list[str]  # addressees that are not units (各有关企业)
     duty_parts: list[str]  # the parts whose items gave units their duties (四)
     noise: list[str] = field(default_factory=list)  # page noise dropped before reading
+    salutation: str | None = None  # the addressees as the notice writes them
 
     def doubts(self) -> list[str]:
         """Every value to check, in the draft's order."""

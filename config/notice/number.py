@@ -28,12 +28,14 @@ def document_number(
         if found is not None:
             return found
     if title:  # 「…的通知(市强市办〔2021〕2号)」 at the end, after the signature
-        for m in re.finditer(re.escape(title.replace(" ", "")) + r"\s*[)）》]?\s*[(（]", text):
-            found = _own(text[m.end() - 1 : m.end() + 40].split("\n")[0])
+        repeated = re.escape(title.replace(" ", "")) + r"\s*[)）》]?\s*[(（]"
+        for at in re.finditer(repeated, text):
+            found = _own(text[at.end() - 1 : at.end() + 40].split("\n")[0])
             if found is not None:
                 return Found(found.value, found.doubt, source="after the title at the end")
-    if portal and (m := DOC_NUMBER.fullmatch(portal.replace(" ", ""))):
-        return Found(_number(m), source="the page's 文号 field")
+    field = DOC_NUMBER.fullmatch(portal.replace(" ", "")) if portal else None
+    if field is not None:
+        return Found(_number(field), source=f"the page's 文号 field: 「{portal}」")
     return Found(None, "the notice prints no number of its own")
 
 
@@ -45,7 +47,7 @@ def _own(line: str) -> Found[str] | None:
     if m is None or CITING.match(m["org"] + "〔"):
         return None
     doubt = None if m["close"] else f"recovered from 「{m[0]}」 (a bracket was lost)"
-    return Found(_number(m), doubt, source="the heading")
+    return Found(_number(m), doubt, source=f"the heading: 「{line}」")
 
 
 def cited_numbers(text: str) -> list[str]:

@@ -36,18 +36,19 @@ def theme(shape: Outline, text: str) -> Found[str]:
         first = inline or (part.lines[0] if part.lines else "")
         said = _in_sentence(first)
         if said:
-            return Found(said, source=where)
+            return Found(said[0], source=f"{where}: 「{said[1]}」")
         if first and len(first) <= 40:
             return Found(tidy(first.strip('“”"').rstrip("。；;")), source=where)
     said = _in_sentence(text)
     if said:
-        return Found(said, source="「主题」")
+        return Found(said[0], source=f"「{said[1]}」")
     return Found(None, "the notice states no theme")
 
 
-def _in_sentence(text: str) -> str | None:
+def _in_sentence(text: str) -> tuple[str, str] | None:
+    """The theme a sentence states, and the words that state it."""
     for pattern in _SENTENCES:
         m = pattern.search(text)
         if m:
-            return tidy(m["q"].strip())
+            return tidy(m["q"].strip()), tidy(m[0])
     return None
