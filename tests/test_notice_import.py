@@ -457,3 +457,40 @@ def test_import_options_print_check_replace_and_read_a_named_encoding(
     assert data["due"] == date(2021, 9, 30)
     assert main(["import", str(big5), "--encoding", "no-such-codec", "--out", "-"]) == 2
     assert "cannot be read as no-such-codec" in capsys.readouterr().err
+
+
+@pytest.mark.pure
+def test_a_notice_flattened_into_one_line_gives_its_units_groups_duties_and_signatories() -> None:
+    """The shapes real notices come in, run together as a web page flattens them: the title,
+    an addressee list of groups and units, items that start with their units, a 牵头 bracket,
+    a deadline sentence and a signature block with its date on one line."""
+    flat = (
+        "关于开展2023年“质量月”活动的通知各市、县（区）市场监管局，党委宣传部、发展改革委（局）、"
+        "教育局（教体局），省直有关单位，省人行营业管理部：根据市场监管总局等25个部门的部署，决定"
+        "开展活动。一、活动主题增强质量意识 推进高质量发展。二、重点活动（一）卫生健康部门组织医疗"
+        "质量提升活动。（二）团省委和省妇联以“质量强省”为主题开展宣传。（三）开展消费品质量宣传"
+        "（省市场监管局牵头，省商务厅配合，各有关部门负责）。三、工作要求请于2023年10月8日前将活动"
+        "总结报送省市场监管局。省市场监管局 省委宣传部 省发展改革委 2023年8月20日"
+    )
+    draft = extract(from_text(flat), TODAY)
+    assert draft.notice_title == "关于开展2023年“质量月”活动的通知"
+    assert draft.theme.value == "增强质量意识 推进高质量发展"
+    assert draft.due.value == date(2023, 10, 8) and draft.lead_office.value == "省市场监管局"
+    # Every city's and county's lines of work are groups; bodies named one by one are units.
+    assert draft.groups[:2] == [
+        "各市、县(区)市场监管局",
+        "党委宣传部、发展改革委(局)、教育局(教体局)",
+    ]
+    named = {u.name: u for u in draft.units}
+    assert list(named)[:3] == ["省人行营业管理部", "省委宣传部", "省发展改革委"]
+    assert (
+        named["团省委"].duties
+        == named["省妇联"].duties
+        == ["团省委和省妇联以“质量强省”为主题开展宣传。"]
+    )
+    assert named["省商务厅"].duties == ["开展消费品质量宣传。"]
+    # Read from the duties only, not addressed: kept, and marked for the coordinator.
+    assert (
+        named["卫生健康部门"].doubt and "named only in part 二(一)" in named["卫生健康部门"].doubt
+    )
+    assert "省市场监管局" not in named and "各有关部门" not in named

@@ -43,6 +43,22 @@ def read_salutation(opening: list[str]) -> Salutation:
         if read is not None:
             found, groups = read
             return Salutation(list(dict.fromkeys(found)), groups, first, joined)
+    return _inline(opening)
+
+
+# A salutation run into the title and the first paragraph: 「…的通知各市、县(区)市场监管局,
+# 党委宣传部…:根据…」, or at a line's start with the text going on after its colon.
+_INLINE = re.compile(
+    r"(?:^|(?<=通知)|(?<=方案)|(?<=意见)|(?<=决定)|(?<=[函》]))(?P<list>[^:：。“”《》]{2,600}?)[:：]"
+)
+
+
+def _inline(opening: list[str]) -> Salutation:
+    for i, line in enumerate(opening):
+        for m in _INLINE.finditer(line):
+            read = _addressees(m["list"])
+            if read is not None:
+                return Salutation(list(dict.fromkeys(read[0])), read[1], i, m["list"])
     return Salutation([], [], len(opening))
 
 

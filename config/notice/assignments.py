@@ -65,26 +65,38 @@ def _names(inner: str) -> list[str]:
     for part in re.split(r"[,，;；]", inner):
         head = _ROLE_WORDS.split(part, maxsplit=1)[0]
         for name in units.split_joined(head):
-            if units.is_org(name) and not units.is_group(name) and not units.is_role(name):
+            if _named(name):
                 found.append(name)
     return list(dict.fromkeys(found))
 
 
 def _table(lines: list[str]) -> list[Assignment]:
-    """Rows of a table copied cell by cell: after a 责任单位 header, a line naming bodies only
-    is the unit column of the row whose task is the line before."""
+    """Rows of a table: copied cell by cell, a line naming bodies only after a 责任单位 header
+    is the unit column of the row whose task is the line before; copied with | between
+    cells, the cell under the header names the units and the longest other cell is the task."""
     out: list[Assignment] = []
+    column: int | None = None  # the header's cell, in a table with | between cells
     in_table = False
     task = ""
     for line in lines:
-        cell = line.replace(" ", "")
-        if _COLUMN.match(cell):
-            in_table = True
+        cells = [c.replace(" ", "") for c in line.strip().strip("|").split("|")]
+        header = [i for i, c in enumerate(cells) if _COLUMN.match(c)]
+        if header:
+            in_table, column = True, header[0] if len(cells) > 1 else None
             continue
-        if not in_table or not cell or cell.isdigit():
+        if not in_table:
+            continue
+        if column is not None and len(cells) > column:
+            names = units.split_names(cells[column])
+            duty = max((c for i, c in enumerate(cells) if i != column), key=len, default="")
+            if names and duty and all(_named(n) for n in names):
+                out.append(Assignment(names, duty, "责任单位"))
+            continue
+        cell = "".join(cells)
+        if not cell or cell.isdigit():
             continue
         names = units.split_names(cell)
-        if all(units.is_org(n) and not units.is_group(n) for n in names):
+        if all(_named(n) for n in names):
             if task:
                 out.append(Assignment(names, task, "责任单位"))
         else:
@@ -92,12 +104,16 @@ def _table(lines: list[str]) -> list[Assignment]:
     return out
 
 
+def _named(name: str) -> bool:
+    return units.is_org(name) and not units.is_group(name) and not units.is_role(name)
+
+
 def _requests(lines: list[str]) -> list[Assignment]:
     out = []
     for line in lines:
         for m in _REQUEST.finditer(line):
             names = units.split_joined(m["names"])
-            if names and all(units.is_org(n) and not units.is_group(n) for n in names):
+            if names and all(_named(n) for n in names):
                 end = line.find("。", m.end())
                 duty = line[m.start() : end + 1 if end >= 0 else len(line)]
                 out.append(Assignment(names, duty, f"「请{m['names']}…」"))

@@ -67,12 +67,18 @@ def notice_year(title: str, text: str) -> int | None:
 
 def signed_by(text: str) -> list[str]:
     """The bodies signed at the end of the notice, above its date: one, or the lead and its
-    co-hosts. Lines of names only; a sentence or a bracketed 代章 line is skipped."""
+    co-hosts, one a line or several on a line (「省市场监管局 省委宣传部 … 2023年8月20日」).
+    Lines of names only; a sentence or a bracketed 代章 line is skipped. In a notice flattened
+    into one line, the signature is what follows its last full stop."""
     lines = [line for line in text.split("\n") if line]
+    if lines and "。" in lines[-1]:
+        lines[-1] = lines[-1].rsplit("。", 1)[1]
     names: list[str] = []
     for line in lines[-15:]:
         if line.startswith(("(", "（")) or "。" in line or re.match(r"^附件", line):
             continue
+        for dated in find_dates(line):  # the date beside the names
+            line = line.replace(dated.text, " ")
         found = units.split_names(line)
         if found and all(units.is_org(n) and not units.is_group(n) for n in found):
             names += [n for n in found if n not in names]

@@ -50,13 +50,16 @@ class Outline:
 
 # Where a flattened line starts a new part or item: 「…方案。一、总体要求…」, 「…发展。三、活动
 # 时间…」, 「…内容1.开办…」, 「…安排(一)采取…」. A part's numeral follows the end of a sentence
-# (「统一、规范」 is no part); an item's number stands before a Chinese character.
+# (「统一、规范」 is no part); an item's number stands before a Chinese character; a title
+# ends before the salutation that follows it.
 _BREAK = re.compile(
     rf"(?<=[。；;:：!！?？])\s*(?=[{_NUMERAL}]{{1,3}}\s*、\s*[\u4e00-\u9fff])"
     rf"|(?<=[。；;:：\u4e00-\u9fff])\s*(?=\(\s*[{_NUMERAL}]{{1,3}}\s*\)\s*[\u4e00-\u9fff])"
     r"|(?<=[。；;:：\u4e00-\u9fff])\s*(?=\d{1,2}\s*[.、．]\s*[\u4e00-\u9fff])(?<!\d)"
+    # the title's end, when the salutation runs on after it: 「…的通知各市、县…:」
+    r"|(?<=的通知)(?=[^》”\"()\s,，。])"
 )
-FLATTENED = 150  # a line this long holds several paragraphs run together
+FLATTENED = 80  # a line this long may hold several paragraphs run together
 
 
 def reflow(text: str) -> str:
