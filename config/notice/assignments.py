@@ -1,5 +1,7 @@
 """Units a notice gives work to outside a 「单位:duties」 entry: 牵头 brackets after a task,
-a table's 责任单位 column, and a request that names them 「请商洛日报社、商洛电视台派记者…」.
+a table's 责任单位 column, 「牵头单位:…」 lines under a task, a request that names them
+「请商洛日报社、商洛电视台派记者…」, and the bodies it says the campaign is run with
+「…会同县委宣传部、县教育局…等部门共同开展」.
 
 Each is read as (the names, the duty, where): the duty is the task's text before the bracket,
 the table row's task, or the request itself. Groups (各有关部门, 各县市区政府) are left out:
@@ -38,8 +40,25 @@ class Assignment:
     where: str  # for the draft: 「(…牵头)」, 「责任单位」, 「请…」
 
 
+# 「牵头单位:区发改局」, 「责任单位:立山经济开发区,各街道」 under a task.
+_LABEL = re.compile(
+    r"^(?:牵头|责任|配合|参加|参与|协办|承办)(?:单位|部门)\s*[:：]\s*(?P<names>[^。]{2,200})$"
+)
+# 「县食安办会同县委宣传部、县农业农村局…等部门共同开展…」: the bodies a campaign is run with.
+_WITH = re.compile(
+    r"(?:会同|联合)(?P<names>[\u4e00-\u9fff、()（）]{2,300}?)等?(?:\d{1,3}\s*个)?"
+    r"(?:部门|单位)?(?:共同|联合)?(?=开展|举办|部署|组织|印发|制定)"
+)
+
+
 def assignments(lines: list[str]) -> list[Assignment]:
-    return [*_brackets(lines), *_table(lines), *_requests(lines)]
+    return [
+        *_brackets(lines),
+        *_table(lines),
+        *_labels(lines),
+        *_requests(lines),
+        *_together(lines),
+    ]
 
 
 def _brackets(lines: list[str]) -> list[Assignment]:
@@ -106,6 +125,32 @@ def _table(lines: list[str]) -> list[Assignment]:
 
 def _named(name: str) -> bool:
     return units.is_org(name) and not units.is_group(name) and not units.is_role(name)
+
+
+def _labels(lines: list[str]) -> list[Assignment]:
+    """Units under a task, one role a line: the task is the last line that is no label."""
+    out: list[Assignment] = []
+    task = ""
+    for line in lines:
+        m = _LABEL.match(line.strip())
+        if m is None:
+            task = line.strip() or task  # blank lines stand between a task and its labels
+            continue
+        names = [n for n in units.split_joined(m["names"]) if _named(n)]
+        if names:
+            out.append(Assignment(names, task, line.strip()))
+    return out
+
+
+def _together(lines: list[str]) -> list[Assignment]:
+    """Bodies a campaign is run with: units, with no duty of their own here."""
+    out = []
+    for line in lines:
+        for m in _WITH.finditer(line):
+            names = units.split_joined(m["names"])
+            if names and all(_named(units.bare(n)) for n in names):
+                out.append(Assignment([units.bare(n) for n in names], "", f"「{m[0]}」"))
+    return out
 
 
 def _requests(lines: list[str]) -> list[Assignment]:

@@ -16,12 +16,14 @@ def title_and_issuers(shape: Outline) -> tuple[str | None, list[str]]:
     """The notice's title, and the bodies that issue it when the title line names them
     (「市场监管总局 中央宣传部 … 关于开展…的通知」: the first leads, the others co-host).
     A title wrapped over two lines is joined."""
-    opening = shape.opening[:12]
+    opening = [line.strip("《》 ") for line in shape.opening[:12]]
     for i, line in enumerate(opening):
         candidates = [line]
-        # A title wrapped onto the next line; not when that line is a title of its own.
-        if "关于" in line and i + 1 < len(opening) and not _title(opening[i + 1]):
-            candidates.append(line + opening[i + 1])
+        # A title wrapped onto the next lines; not when such a line is a title of its own.
+        for more in (1, 2):
+            wrapped = opening[i + 1 : i + 1 + more]
+            if "关于" in line and len(wrapped) == more and not any(_title(w) for w in wrapped):
+                candidates.append(line + "".join(wrapped))
         for candidate in candidates:
             if len(candidate) > 120:
                 continue
@@ -68,21 +70,50 @@ def notice_year(title: str, text: str) -> int | None:
 def signed_by(text: str) -> list[str]:
     """The bodies signed at the end of the notice, above its date: one, or the lead and its
     co-hosts, one a line or several on a line (「省市场监管局 省委宣传部 … 2023年8月20日」).
-    Lines of names only; a sentence or a bracketed 代章 line is skipped. In a notice flattened
-    into one line, the signature is what follows its last full stop."""
-    lines = [line for line in text.split("\n") if line]
+    The signature stands right above the notice's date, wherever a table or an annex after it
+    puts the end of the text; without a date line, it is sought among the last lines. In a
+    notice flattened into one line, it is what follows the last full stop."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    for i, line in enumerate(lines):
+        if i and _date_only(line):
+            above = _names_above(lines[:i])
+            if above:
+                return above
     if lines and "。" in lines[-1]:
         lines[-1] = lines[-1].rsplit("。", 1)[1]
     names: list[str] = []
     for line in lines[-15:]:
         if line.startswith(("(", "（")) or "。" in line or re.match(r"^附件", line):
             continue
-        for dated in find_dates(line):  # the date beside the names
-            line = line.replace(dated.text, " ")
-        found = units.split_names(line)
-        if found and all(units.is_org(n) and not units.is_group(n) for n in found):
-            names += [n for n in found if n not in names]
+        found = _signers(line)
+        names += [n for n in found if n not in names]
     return names
+
+
+def _date_only(line: str) -> bool:
+    dated = find_dates(line)
+    return bool(dated) and len(line.replace(" ", "")) <= len(dated[0].text.replace(" ", "")) + 2
+
+
+def _names_above(lines: list[str]) -> list[str]:
+    """Lines of bodies' names right above a line (the signature above the date)."""
+    found: list[str] = []
+    for line in reversed(lines[-6:]):
+        names = _signers(line)
+        if not names:
+            break
+        found = names + found
+    return list(dict.fromkeys(found))
+
+
+def _signers(line: str) -> list[str]:
+    """The bodies a signature line names (its date taken off), or none if it is no such line."""
+    for dated in find_dates(line):
+        line = line.replace(dated.text, " ")
+    found = units.split_names(line)
+    if found and all(units.is_org(n) and not units.is_group(n) for n in found):
+        return found
+    return []
 
 
 def lead_office(
@@ -91,7 +122,9 @@ def lead_office(
     """Who issues the notice: named with the title, signed at the end, or, failing those, read
     from 「X联合…」, 「X等25个部门」, where summaries are sent, or the page's 发布机构 field."""
     if in_title:
-        return Found(in_title, source="the title line")
+        # 「市人民政府关于…」 signed 「咸宁市人民政府」: the signature names it in full.
+        fuller = next((n for n in signed if n != in_title and n.endswith(in_title)), in_title)
+        return Found(fuller, source="the title line")
     if len(signed) == 1:
         return Found(signed[0], source="the signature")
     if signed:
@@ -108,7 +141,7 @@ def lead_office(
     return Found(None, "the notice names no issuing office")
 
 
-_JOINTLY = re.compile(r"(?<![\u4e00-\u9fff])[年月日由在于]?([\u4e00-\u9fff]{2,20}?)联合")
+_JOINTLY = re.compile(r"(?<![\u4e00-\u9fff])[年月日由在于]?([\u4e00-\u9fff]{2,20}?)(?:联合|会同)")
 _WITH_OTHERS = re.compile(r"([\u4e00-\u9fff]{2,20}?)等\s*\d{1,3}\s*个(?:部门|单位)")
 # 「…报送县质量强县工作领导小组办公室。」, 「…提交给四川省…学会秘书处,以便…」
 _SENT_TO = re.compile(
