@@ -100,7 +100,9 @@ def matched(found: list[str], expected: list[str]) -> int:
 
 
 def _number(text: str | None) -> str:
-    return re.sub(r"[\s〔〕\[\]［］【】()（）﹝﹞]", "", from_text(text or "").text)
+    """A number as compared: no brackets, no 第, no zeros before the serial (第031号 is 31号)."""
+    plain = re.sub(r"[\s〔〕\[\]［］【】()（）﹝﹞第]", "", from_text(text or "").text)
+    return re.sub(r"((?:19|20)\d\d)0+(?=\d)", r"\1", plain)
 
 
 def _theme(text: str | None) -> str:

@@ -5,23 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.notice.model import Draft, Found
+from config.campaign.schema import Requirements
+from config.notice.model import Draft
 
 
 def explain(draft: Draft) -> str:
     lines = [f"notice: {draft.notice_title or '(no title found)'}"]
     if draft.noise:
         lines.append(f"dropped as page noise: {'; '.join(draft.noise)}")
-    fields: list[tuple[str, Found[Any]]] = [
-        ("title", draft.title),
-        ("lead_office", draft.lead_office),
-        ("document_number", draft.document_number),
-        ("theme", draft.theme),
-        ("period", draft.period),
-        ("due", draft.due),
-        ("guidance", draft.guidance),
-    ]
-    for name, found in fields:
+    for name, found in draft.values():
         value = _value(found.value)
         lines.append(f"{name}: {value}")
         if found.source:
@@ -49,6 +41,8 @@ def _value(value: Any) -> str:
         return "(not found)"
     if isinstance(value, tuple):
         return " to ".join(v.isoformat() for v in value)
+    if isinstance(value, Requirements):
+        return _short(value.note or "a summary")
     return _short(value.isoformat() if hasattr(value, "isoformat") else str(value))
 
 

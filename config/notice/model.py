@@ -52,9 +52,9 @@ class Draft:
     noise: list[str] = field(default_factory=list)  # page noise dropped before reading
     salutation: str | None = None  # the addressees as the notice writes them
 
-    def doubts(self) -> list[str]:
-        """Every value to check, in the draft's order."""
-        found: list[tuple[str, Found[Any]]] = [
+    def values(self) -> list[tuple[str, Found[Any]]]:
+        """The draft's values read from the notice, by their keys, in the draft's order."""
+        return [
             ("title", self.title),
             ("lead_office", self.lead_office),
             ("document_number", self.document_number),
@@ -64,6 +64,9 @@ class Draft:
             ("due", self.due),
             ("requirements", self.requirements),
         ]
-        out = [f"{name}: {f.doubt}" for name, f in found if f.doubt]
+
+    def doubts(self) -> list[str]:
+        """Every value to check, in the draft's order."""
+        out = [f"{name}: {f.doubt}" for name, f in self.values() if f.doubt]
         out += [f"departments {u.name}: {u.doubt}" for u in self.units if u.doubt]
         return out
