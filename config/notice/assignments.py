@@ -84,7 +84,7 @@ def _names(inner: str) -> list[str]:
     for part in re.split(r"[,，;；]", inner):
         head = _ROLE_WORDS.split(part, maxsplit=1)[0]
         for name in units.split_joined(head):
-            if _named(name):
+            if units.is_unit(name):
                 found.append(name)
     return list(dict.fromkeys(found))
 
@@ -108,23 +108,19 @@ def _table(lines: list[str]) -> list[Assignment]:
         if column is not None and len(cells) > column:
             names = units.split_names(cells[column])
             duty = max((c for i, c in enumerate(cells) if i != column), key=len, default="")
-            if names and duty and all(_named(n) for n in names):
+            if names and duty and all(units.is_unit(n) for n in names):
                 out.append(Assignment(names, duty, "责任单位"))
             continue
         cell = "".join(cells)
         if not cell or cell.isdigit():
             continue
         names = units.split_names(cell)
-        if all(_named(n) for n in names):
+        if all(units.is_unit(n) for n in names):
             if task:
                 out.append(Assignment(names, task, "责任单位"))
         else:
             task = line.strip()
     return out
-
-
-def _named(name: str) -> bool:
-    return units.is_org(name) and not units.is_group(name) and not units.is_role(name)
 
 
 def _labels(lines: list[str]) -> list[Assignment]:
@@ -136,7 +132,7 @@ def _labels(lines: list[str]) -> list[Assignment]:
         if m is None:
             task = line.strip() or task  # blank lines stand between a task and its labels
             continue
-        names = [n for n in units.split_joined(m["names"]) if _named(n)]
+        names = [n for n in units.split_joined(m["names"]) if units.is_unit(n)]
         if names:
             out.append(Assignment(names, task, line.strip()))
     return out
@@ -148,7 +144,7 @@ def _together(lines: list[str]) -> list[Assignment]:
     for line in lines:
         for m in _WITH.finditer(line):
             names = units.split_joined(m["names"])
-            if names and all(_named(units.bare(n)) for n in names):
+            if names and all(units.is_unit(units.bare(n)) for n in names):
                 out.append(Assignment([units.bare(n) for n in names], "", f"「{m[0]}」"))
     return out
 
@@ -158,7 +154,7 @@ def _requests(lines: list[str]) -> list[Assignment]:
     for line in lines:
         for m in _REQUEST.finditer(line):
             names = units.split_joined(m["names"])
-            if names and all(_named(n) for n in names):
+            if names and all(units.is_unit(n) for n in names):
                 end = line.find("。", m.end())
                 duty = line[m.start() : end + 1 if end >= 0 else len(line)]
                 out.append(Assignment(names, duty, f"「请{m['names']}…」"))

@@ -10,7 +10,7 @@ from config.campaign.schema import Requirements
 from config.notice import units
 from config.notice.dates import FoundDate, find_dates, make_date, written
 from config.notice.model import DraftUnit, Found
-from config.notice.patterns import BEFORE, DUTY_ENTRY, DUTY_LEAD, SEND, VERB_START
+from config.notice.patterns import BEFORE, DUTY_ENTRY, DUTY_LEAD, SEND
 from config.notice.sections import Outline, find_part, first_sentence, sentences
 from config.notice.text import tidy
 
@@ -94,7 +94,7 @@ def unit_duties(
             if m is None:
                 continue
             names = units.shared_suffix(units.split_joined(m[1]))
-            if not names or not all(_unit_named(n) for n in names):
+            if not names or not all(units.is_unit(n) for n in names):
                 continue
             whole = m[0] if m.re is DUTY_LEAD else m[2]
             duties = [tidy(s) for s in sentences(whole)]
@@ -104,15 +104,6 @@ def unit_duties(
             if part.number not in parts:
                 parts.append(part.number)
     return parts
-
-
-def _unit_named(name: str) -> bool:
-    return (
-        units.is_org(name)
-        and not units.is_role(name)
-        and not units.is_group(name)
-        and not VERB_START.match(name)
-    )
 
 
 def give(

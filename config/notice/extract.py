@@ -58,7 +58,7 @@ def extract(notice: NoticeText, today: date) -> Draft:
         signed,
         text,
         asked[0] if asked else None,
-        cleaned.fields.get("issuer"),
+        cleaned.fields.get("issuer") or cleaned.fields.get("source"),
     )
     if lead.value and (place := units.place_of(lead.value)) and place not in places:
         places.append(place)

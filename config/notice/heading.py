@@ -27,7 +27,9 @@ def title_and_issuers(shape: Outline) -> tuple[str | None, list[str]]:
         for candidate in candidates:
             if len(candidate) > 120:
                 continue
-            joined = candidate.replace(" ", "")
+            # A number printed after the title on its line is no part of it.
+            joined = re.sub(r"\s*\S{2,12}[〔\[［【(（]\d{4}[〕\]］】)）]\d+号$", "", candidate)
+            joined = joined.replace(" ", "")
             m = TITLES[0].search(joined) or TITLES[1].search(joined)
             if m is None:
                 continue
@@ -41,8 +43,8 @@ def title_and_issuers(shape: Outline) -> tuple[str | None, list[str]]:
 
 
 def _title(line: str) -> bool:
-    joined = line.replace(" ", "")
-    return bool(TITLES[0].search(joined) or TITLES[1].search(joined))
+    """A line that is a 「关于…的通知」 title of its own (not the end of a wrapped one)."""
+    return bool(TITLES[0].search(line.replace(" ", "")))
 
 
 def _issuers_above(lines: list[str]) -> list[str]:
@@ -74,11 +76,17 @@ def signed_by(text: str) -> list[str]:
     puts the end of the text; without a date line, it is sought among the last lines. In a
     notice flattened into one line, it is what follows the last full stop."""
     lines = [line for line in text.split("\n") if line.strip()]
-    for i, line in enumerate(lines):
-        if i and _date_only(line):
-            above = _names_above(lines[:i])
-            if above:
-                return above
+    dated = [i for i, line in enumerate(lines) if i and _date_only(line)]
+    for i in dated:
+        above = _names_above(lines[:i])
+        if above:
+            return above
+    for line in lines:  # 「…名单 常州市文明办 常州市教育局 … 2019年7月3日 (此件公开发布)」
+        m = _ENDS_DATED.search(line)
+        if m and (beside := _names_before(line[: m.start()])):
+            return beside
+    if dated:  # dated, with no name above the date: the notice is not signed
+        return []
     if lines and "。" in lines[-1]:
         lines[-1] = lines[-1].rsplit("。", 1)[1]
     names: list[str] = []
@@ -99,6 +107,8 @@ def _names_above(lines: list[str]) -> list[str]:
     """Lines of bodies' names right above a line (the signature above the date)."""
     found: list[str] = []
     for line in reversed(lines[-6:]):
+        if line.startswith(("(", "（")) and not found:
+            continue  # 「(中国科协办公厅代章)」 under the name it stands for
         names = _signers(line)
         if not names:
             break
@@ -106,11 +116,39 @@ def _names_above(lines: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+# A date that ends a line, after the names signed: what may follow it is a publication note.
+_ENDS_DATED = re.compile(
+    r"(?:(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○零O一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月"
+    r"[一二三四五六七八九十]{1,3}日)\s*(?:[(（][^()（）]{0,12}[)）])?\s*$"
+)
+
+
+def _names_before(text: str) -> list[str]:
+    """Bodies' names at the end of a text, before a date on its line."""
+    found: list[str] = []
+    for token in reversed(text.rsplit("。", 1)[-1].split()):
+        names = _run(token)
+        if not all(units.is_org(n) and not units.is_group(n) for n in names):
+            break
+        found = names + found
+    return found
+
+
+def _run(token: str) -> list[str]:
+    """Names written together, as joining spaced-out characters leaves them: 「常州市文明办
+    常州市教育局」 spaced out gives 「常州市文明办常州市教育局」, two names."""
+    for i in range(5, len(token) - 3):
+        head, rest = token[:i], token[i:]
+        if units.is_org(head) and units.is_org(rest) and units.placed(rest):
+            return [head, *_run(rest)]
+    return [token]
+
+
 def _signers(line: str) -> list[str]:
     """The bodies a signature line names (its date taken off), or none if it is no such line."""
     for dated in find_dates(line):
         line = line.replace(dated.text, " ")
-    found = units.split_names(line)
+    found = [name for token in units.split_names(line) for name in _run(token)]
     if found and all(units.is_org(n) and not units.is_group(n) for n in found):
         return found
     return []
@@ -123,7 +161,10 @@ def lead_office(
     from 「X联合…」, 「X等25个部门」, where summaries are sent, or the page's 发布机构 field."""
     if in_title:
         # 「市人民政府关于…」 signed 「咸宁市人民政府」: the signature names it in full.
-        fuller = next((n for n in signed if n != in_title and n.endswith(in_title)), in_title)
+        short = units.shortened(in_title)
+        fuller = next(
+            (n for n in signed if n != in_title and units.shortened(n).endswith(short)), in_title
+        )
         return Found(fuller, source="the title line")
     if len(signed) == 1:
         return Found(signed[0], source="the signature")
@@ -131,7 +172,7 @@ def lead_office(
         return Found(signed[0], "several bodies sign the notice: the first is taken as the lead")
     for pattern in (_JOINTLY, _WITH_OTHERS):
         m = pattern.search(text)
-        if m and units.is_org(m[1]):
+        if m and units.is_org(m[1]) and not units.is_group(m[1]):
             return Found(m[1], f"read from 「{m[0]}」: check who leads the campaign")
     m = _SENT_TO.search(asked or "")
     if m and units.is_org(m[1]):

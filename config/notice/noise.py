@@ -28,7 +28,7 @@ _PORTAL = re.compile(
 )
 # The portal fields worth keeping: the notice's number and who issued it.
 _FIELD = re.compile(
-    r"(?P<name>发文字号|发文文号|文\s*号|发布机构|发文机构|发布机关|发文机关)\s*[:：]\s*(?P<value>[^\s|]*)"
+    r"(?P<name>发文字号|发文文号|文\s*号|发布机构|发文机构|发布机关|发文机关|来源)\s*[:：]\s*(?P<value>[^\s|]*)"
 )
 # Words no notice contains and spam injected into government pages always does.
 _SPAM = re.compile(
@@ -51,8 +51,8 @@ class Cleaned:
 
 
 def strip_noise(text: str) -> Cleaned:
-    fields = _portal_fields(text)
     text, readings = _PINYIN.subn("", text)
+    fields = _portal_fields(text)
     kept: list[str] = []
     portal = spam = junk = garbled = 0
     for line in text.split("\n"):
@@ -67,6 +67,9 @@ def strip_noise(text: str) -> Cleaned:
             continue
         line, n = _JUNK.subn("", line)
         junk += n
+        line = line.strip(" |")  # a table's cell borders, copied as text
+        if not line and kept and not kept[-1]:
+            continue
         kept.append(_SITE_SUFFIX.sub("", line) if len(kept) < 6 and "关于" in line else line)
     dropped = [
         f"{n} {what}"
@@ -89,7 +92,7 @@ def _portal_fields(text: str) -> dict[str, str]:
     for i, line in enumerate(lines[:60]):
         for m in _FIELD.finditer(line):
             value = m["value"] or next((v for v in lines[i + 1 : i + 4] if v), "")
-            name = "number" if "号" in m["name"] else "issuer"
+            name = "number" if "号" in m["name"] else "source" if "来源" in m["name"] else "issuer"
             if value and name not in found and not _FIELD.match(value):
                 found[name] = value
     return found

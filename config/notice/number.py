@@ -16,6 +16,12 @@ from config.notice.patterns import CITING, DOC_NUMBER
 
 # A heading line that is a number, bracketed or not, or a number before the title.
 _ALONE = re.compile(r"^[(（]?\s*(?P<number>.+?号)\s*[)）]?\s*(?:[《“\"]?关于.*|《.*)?$")
+# The title with its number after it on its line: 「关于公布…的通知 常文广旅〔2019〕104号」.
+_AFTER_TITLE = re.compile(r"^.*(?:通知|方案|意见|决定|函)》?\s*(?P<number>[^《》]+?号)$")
+# A number that lost its closing bracket and 号 in copying: 「赣市府办字〔2015118」.
+_LOST = re.compile(
+    r"^(?P<org>[\u4e00-\u9fff]{2,12})[〔\[［【(（](?P<year>(?:19|20)\d\d)(?P<no>\d{1,4})$"
+)
 
 
 def document_number(
@@ -40,14 +46,35 @@ def document_number(
 
 
 def _own(line: str) -> Found[str] | None:
-    alone = _ALONE.match(line)
-    if alone is None or len(alone["number"]) > 30:
-        return None
-    m = DOC_NUMBER.fullmatch(alone["number"])
+    lost = _LOST.match(line)
+    if lost is not None:
+        number = f"{lost['org']}〔{lost['year']}〕{int(lost['no'])}号"
+        return Found(number, f"recovered from 「{line}」 (its bracket and 号 were lost)", line)
+    m = next(
+        (
+            DOC_NUMBER.fullmatch(found["number"])
+            for found in (_ALONE.match(line), _AFTER_TITLE.match(line))
+            if found is not None
+            and len(found["number"]) <= 30
+            and DOC_NUMBER.fullmatch(found["number"])
+        ),
+        None,
+    )
     if m is None or CITING.match(m["org"] + "〔"):
         return None
     doubt = None if m["close"] else f"recovered from 「{m[0]}」 (a bracket was lost)"
     return Found(_number(m), doubt, source=f"the heading: 「{line}」")
+
+
+def _printed(line: str) -> re.Match[str] | None:
+    """The number a heading line prints: alone, before the title, or after it."""
+    for shape in (_ALONE, _AFTER_TITLE):
+        found = shape.match(line)
+        if found is not None and len(found["number"]) <= 30:
+            number = DOC_NUMBER.fullmatch(found["number"])
+            if number is not None:
+                return number
+    return None
 
 
 def cited_numbers(text: str) -> list[str]:

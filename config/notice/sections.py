@@ -62,12 +62,19 @@ _BREAK = re.compile(
 FLATTENED = 80  # a line this long may hold several paragraphs run together
 
 
+# Characters spaced out to fill a line, as signatures and labels are aligned: 「常 州 市 文 明
+# 办」, 「联 系 人」. Three or more single characters with single spaces between.
+_SPACED = re.compile(
+    r"(?<![\u4e00-\u9fff])(?:[\u4e00-\u9fff] ){2,}[\u4e00-\u9fff](?![\u4e00-\u9fff])"
+)
+
+
 def reflow(text: str) -> str:
     """The notice with each part and item on a line of its own, however copying laid it out:
-    only long lines are cut, and only where an outline number starts."""
-    return "\n".join(
-        _BREAK.sub("\n", line) if len(line) > FLATTENED else line for line in text.split("\n")
-    )
+    only long lines are cut, and only where an outline number starts. Spaced-out characters
+    are joined."""
+    lines = (_SPACED.sub(lambda m: m[0].replace(" ", ""), line) for line in text.split("\n"))
+    return "\n".join(_BREAK.sub("\n", line) if len(line) > FLATTENED else line for line in lines)
 
 
 def outline(text: str) -> Outline:

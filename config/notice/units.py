@@ -15,6 +15,7 @@ from functools import lru_cache
 from pypinyin import Style, lazy_pinyin, load_phrases_dict
 
 from config.notice.gazetteer import gazetteer
+from config.notice.patterns import VERB_START
 
 # What ends the name of a body that can be asked to report.
 _ORG_END = re.compile(
@@ -28,9 +29,10 @@ _KIND = re.compile(r"(?:部门|单位|委员会|办公室|总局|总署|支行|�
 # (市场监管 starts with 市 but is no place; a named place such as 大田县 comes from `places`.)
 _PLACE = re.compile(r"^(?:县直|市直|省直|(?:县|市|省|区)(?!场|政|级|直|委|民))")
 # Addressees that are groups, not units: 各有关企业, 各市场监管所, 县直有关单位, 省政府各部门,
-# 县直文化单位, 市属高校, 省级学会, 成员单位; and a kind of body alone (协会, 政府, 管委会).
+# 县直文化单位, 市属高校, 省级学会, 成员单位, 区县科委 (every district's); and a kind of body
+# alone (协会, 政府, 管委会).
 _GROUP = re.compile(
-    r"^(?:各|全体|其他|所属|下属)|各|有关|相关|^(?:县|市|省|区)(?:直|属|级)(?!机关(?:党)?工委)|成员单位$|"
+    r"^(?:各|全体|其他|所属|下属|区县|县区|市县|县市(?!场)|市区县)|各|有关|相关|^(?:县|市|省|区)(?:直|属|级)(?!机关(?:党)?工委)|成员单位$|"
     r"^(?:人民政府|政府|管委会|协会|学会|研究会|单位|部门|机关|企业|学校|医院)$"
 )
 # Roles in a duty list, not units: 「牵头单位:」, 「配合单位:」, 「成立领导小组:」.
@@ -58,6 +60,12 @@ def bare(name: str) -> str:
     return stripped if is_org(stripped) else name
 
 
+def is_unit(name: str) -> bool:
+    """A body named one by one, that can be given work: no group (各有关部门), no role
+    (牵头单位), no task read as a name (组织举办, 申报学校)."""
+    return is_org(name) and not is_group(name) and not is_role(name) and not VERB_START.match(name)
+
+
 def is_role(name: str) -> bool:
     return bool(_ROLE.match(name))
 
@@ -72,13 +80,19 @@ def is_org(name: str) -> bool:
 def key(name: str, places: Iterable[str] = ()) -> str:
     """The line of work a name stands for: 县市场监督管理局, 县市场监管局 and 市场监管部门
     give 市场监管; 人行大田县支行 gives 人行."""
-    core = _core(name, places)
-    for long, short in gazetteer().short:
-        core = core.replace(long, short)
+    core = shortened(_core(name, places))
     dropped = _KIND.sub("", core)
     if dropped != core:  # 质监局, 县工商局: a line of work under its name before 2018
         dropped = dict(gazetteer().renamed).get(dropped, dropped)
     return dropped if len(dropped) >= 2 else core
+
+
+def shortened(name: str) -> str:
+    """A name with its line of work shortened as offices shorten it (市场监督管理 → 市场监管,
+    人民政府 → 政府)."""
+    for long, short in gazetteer().short:
+        name = name.replace(long, short)
+    return name
 
 
 def _core(name: str, places: Iterable[str]) -> str:
