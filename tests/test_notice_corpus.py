@@ -10,7 +10,7 @@ from tests.notice_corpus import answers, figures, score
 
 # The corpus figures the importer reaches (whole corpus, held-back notices included).
 RECALL = 0.81
-PRECISION = 0.97
+PRECISION = 0.96
 DUTIES = 0.81
 RIGHT = {"deadline": 10, "number": 18, "theme": 17, "lead": 36}
 INVENTED = {"deadline": 0, "number": 0, "theme": 0}
