@@ -71,7 +71,7 @@ def _addressees(text: str) -> tuple[list[str], list[str]] | None:
     for clause in units.split_names(text, at=",，;；"):
         names = units.split_names(clause)
         total += len(names)
-        known = [n for n in names if units.is_org(units.bare(n)) or units.is_group(n) or _place(n)]
+        known = [n for n in names if units.is_unit(units.bare(n)) or units.is_group(n) or _place(n)]
         named += len(known)
         starts_each = any(n.startswith("各") for n in names[:3])
         placeless = sum(not units.placed(n) for n in names) > len(names) / 2
@@ -83,7 +83,7 @@ def _addressees(text: str) -> tuple[list[str], list[str]] | None:
         for name in names:
             if units.is_group(name):
                 groups.append(name)
-            elif units.is_org(units.bare(name)):
+            elif units.is_unit(units.bare(name)):
                 found.append(units.bare(name))
     if not total or named * 2 < total or not (found or groups):
         return None

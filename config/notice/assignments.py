@@ -49,6 +49,10 @@ _WITH = re.compile(
     r"(?:会同|联合)(?P<names>[\u4e00-\u9fff、()（）]{2,300}?)等?(?:\d{1,3}\s*个)?"
     r"(?:部门|单位)?(?:共同|联合)?(?=开展|举办|部署|组织|印发|制定)"
 )
+# 「由市卫生部门组织…」, 「由xx市计量检定测试所免费提供…」: work given in a sentence.
+_BY = re.compile(
+    r"由(?P<names>[\u4e00-\u9fffA-Za-z、]{2,60}?)(?=组织|负责|牵头|承办|协办|免费提供|提供)"
+)
 
 
 def assignments(lines: list[str]) -> list[Assignment]:
@@ -150,12 +154,13 @@ def _together(lines: list[str]) -> list[Assignment]:
 
 
 def _requests(lines: list[str]) -> list[Assignment]:
+    """Work asked of bodies named in a sentence: 「请…」, 「由…组织」."""
     out = []
     for line in lines:
-        for m in _REQUEST.finditer(line):
+        for m in [*_REQUEST.finditer(line), *_BY.finditer(line)]:
             names = units.split_joined(m["names"])
             if names and all(units.is_unit(n) for n in names):
                 end = line.find("。", m.end())
                 duty = line[m.start() : end + 1 if end >= 0 else len(line)]
-                out.append(Assignment(names, duty, f"「请{m['names']}…」"))
+                out.append(Assignment(names, duty, f"「{m[0]}…」"))
     return out

@@ -71,7 +71,7 @@ def extract(notice: NoticeText, today: date) -> Draft:
         for n in salutation.names
     ]
     for name in dict.fromkeys([*issuers[1:], *signed]):
-        if lead.value and units.key(name, places) == units.key(lead.value, places):
+        if units.same_body(name, lead.value, places):
             continue
         if all(units.key(name, places) != units.key(u.name, places) for u in draft_units):
             doubt = "signed the notice with the lead office: check that it reports too"
@@ -81,10 +81,16 @@ def extract(notice: NoticeText, today: date) -> Draft:
     duty_parts = unit_duties(shape, draft_units, places, taken)
     for task in assignments(text.split("\n")):
         for name in task.names:
-            if lead.value and units.key(name, places) == units.key(lead.value, places):
+            if units.same_body(name, lead.value, places):
                 continue
             duties = [tidy(task.duty)] if task.duty else []
             give(name, duties, task.where, draft_units, places, taken, task.where)
+    # The lead's own office named in a duty item (「学校文明办将…」) is the lead, not a unit.
+    draft_units = [
+        u
+        for u in draft_units
+        if u.named_in == "the salutation" or not units.same_body(u.name, lead.value, places)
+    ]
     common, common_source = common_duties(shape)
     return Draft(
         notice_title=notice_title,

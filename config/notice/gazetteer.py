@@ -1,6 +1,7 @@
 """The gazetteer of government and public bodies' names (`gazetteer.yaml`, with its
 sources): how offices shorten lines of work, what they were called before the 2018 and 2023
-reforms, the bodies whose names end unusually, the provinces. Read once."""
+reforms, the bodies whose names end unusually, the provinces, the central bodies. Read
+once."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Gazetteer:
     related: dict[str, tuple[str, ...]]
     bodies: frozenset[str]
     provinces: tuple[str, ...]
+    central: tuple[str, ...]
 
 
 @lru_cache(maxsize=1)
@@ -31,4 +33,5 @@ def gazetteer() -> Gazetteer:
         related={k: tuple(v) for k, v in data["related"].items()},
         bodies=frozenset(data["bodies"]),
         provinces=tuple(data["provinces"]),
+        central=tuple(data["central"]),
     )

@@ -106,7 +106,7 @@ def _date_only(line: str) -> bool:
 def _names_above(lines: list[str]) -> list[str]:
     """Lines of bodies' names right above a line (the signature above the date)."""
     found: list[str] = []
-    for line in reversed(lines[-6:]):
+    for line in reversed(lines[-40:]):  # a national notice may carry thirty signatures
         if line.startswith(("(", "（")) and not found:
             continue  # 「(中国科协办公厅代章)」 under the name it stands for
         names = _signers(line)
@@ -137,9 +137,9 @@ def _names_before(text: str) -> list[str]:
 def _run(token: str) -> list[str]:
     """Names written together, as joining spaced-out characters leaves them: 「常州市文明办
     常州市教育局」 spaced out gives 「常州市文明办常州市教育局」, two names."""
-    for i in range(5, len(token) - 3):
+    for i in range(3, len(token) - 2):
         head, rest = token[:i], token[i:]
-        if units.is_org(head) and units.is_org(rest) and units.placed(rest):
+        if units.is_org(head) and units.is_org(rest) and units.placed(rest) and units.placed(head):
             return [head, *_run(rest)]
     return [token]
 
@@ -170,8 +170,9 @@ def lead_office(
         return Found(signed[0], source="the signature")
     if signed:
         return Found(signed[0], "several bodies sign the notice: the first is taken as the lead")
-    for pattern in (_JOINTLY, _WITH_OTHERS):
-        m = pattern.search(text)
+    own = re.sub(r"《[^》]*》", "", text)  # not the issuers of a document it cites
+    for pattern in (_JOINTLY, _WITH_OTHERS, _DECIDE):
+        m = pattern.search(own)
         if m and units.is_org(m[1]) and not units.is_group(m[1]):
             return Found(m[1], f"read from 「{m[0]}」: check who leads the campaign")
     m = _SENT_TO.search(asked or "")
@@ -183,7 +184,11 @@ def lead_office(
 
 
 _JOINTLY = re.compile(r"(?<![\u4e00-\u9fff])[年月日由在于]?([\u4e00-\u9fff]{2,20}?)(?:联合|会同)")
-_WITH_OTHERS = re.compile(r"([\u4e00-\u9fff]{2,20}?)等\s*\d{1,3}\s*个(?:部门|单位)")
+_WITH_OTHERS = re.compile(r"([\u4e00-\u9fff]{2,20}?)等\s*\d{1,3}\s*个?(?:部门|单位)")
+# 「市市场监管局、市消保委决定组织开展…」: the first of the bodies that decide leads.
+_DECIDE = re.compile(
+    r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,20}?)(?:、[\u4e00-\u9fff]{2,20}?)*(?:研究)?决定"
+)
 # 「…报送县质量强县工作领导小组办公室。」, 「…提交给四川省…学会秘书处,以便…」
 _SENT_TO = re.compile(
     r"(?:报送至?|报至|送至|送达|提交给|提交至|反馈至|报)\s*([\u4e00-\u9fff]{2,30}?)(?=[。，,;；\s]|$)"

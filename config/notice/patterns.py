@@ -39,5 +39,5 @@ DUTY_LEAD = re.compile(
 # What starts a task, not a unit's name: 「(一)组织举办…」 is no unit called 组织举办.
 VERB_START = re.compile(
     r"^(?:组织|开展|举办|加强|推动|深入|积极|认真|做好|建立|完善|持续|围绕|以|申报|参加|参赛|获奖|"
-    r"推荐|报名|承办|主办|协办)"
+    r"推荐|报名|承办|主办|协办|颁布|发布|印发|发文)"
 )

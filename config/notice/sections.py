@@ -63,9 +63,10 @@ FLATTENED = 80  # a line this long may hold several paragraphs run together
 
 
 # Characters spaced out to fill a line, as signatures and labels are aligned: 「常 州 市 文 明
-# 办」, 「联 系 人」. Three or more single characters with single spaces between.
+# 办」, 「联 系 人」; two columns of them run together, 「商 务 部国 资 委」. Three or more
+# pieces of one or two characters with single spaces between.
 _SPACED = re.compile(
-    r"(?<![\u4e00-\u9fff])(?:[\u4e00-\u9fff] ){2,}[\u4e00-\u9fff](?![\u4e00-\u9fff])"
+    r"(?<![\u4e00-\u9fff])(?:[\u4e00-\u9fff]{1,2} ){2,}[\u4e00-\u9fff]{1,2}(?![\u4e00-\u9fff])"
 )
 
 

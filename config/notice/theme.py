@@ -21,7 +21,7 @@ _SENTENCES = (
     re.compile(rf"主题(?:是|为|确定为|定为)\s*[:：]?\s*{_QUOTED}"),
     re.compile(rf"以\s*{_QUOTED}\s*为(?:活动)?主题"),
     re.compile(rf"围绕\s*{_QUOTED}\s*(?:的|这一|这个)?\s*[\u4e00-\u9fff]{{0,6}}?主题"),
-    re.compile(r"(?:活动)?主题(?:是|为)\s*[:：]\s*(?P<q>[^“”\"\n。;；]{4,40})[。;；\n]"),
+    re.compile(r"(?:活动)?主题(?:是|为)?\s*[:：]\s*(?P<q>[^“”\"\n。;；]{4,40})[。;；\n]"),
     re.compile(r"围绕(?P<q>[\u4e00-\u9fff、,，\s]{4,24}?)(?:的|这一)?主题(?:开展|进行)"),
 )
 # A heading that names the theme: 活动主题, 宣传主题, 主题; what may follow it on its line.

@@ -33,7 +33,7 @@ _PLACE = re.compile(r"^(?:县直|市直|省直|(?:县|市|省|区)(?!场|政|级
 # alone (协会, 政府, 管委会).
 _GROUP = re.compile(
     r"^(?:各|全体|其他|所属|下属|区县|县区|市县|县市(?!场)|市区县)|各|有关|相关|^(?:县|市|省|区)(?:直|属|级)(?!机关(?:党)?工委)|成员单位$|"
-    r"^(?:人民政府|政府|管委会|协会|学会|研究会|单位|部门|机关|企业|学校|医院)$"
+    r"^(?:人民政府|政府|管委会|协会|学会|研究会|单位|部门|机关|企业|学校|医院)$|^直属(?:单位|机构|部门)$"
 )
 # Roles in a duty list, not units: 「牵头单位:」, 「配合单位:」, 「成立领导小组:」.
 _ROLE = re.compile(
@@ -50,7 +50,8 @@ def placed(name: str) -> bool:
     or 党委宣传部 alone do not."""
     if re.search(r"[省市县区州旗盟]|^(?:中共|中国|国家|全国|中央|国务院|团)", name):
         return True
-    return name.startswith(gazetteer().provinces) or bool(place_of(name))
+    found = gazetteer()
+    return name.startswith(found.provinces + found.central) or bool(place_of(name))
 
 
 def bare(name: str) -> str:
@@ -108,6 +109,15 @@ def _core(name: str, places: Iterable[str]) -> str:
 def related(category: str, unit_key: str) -> bool:
     """Whether a line of work (金融) plausibly names a unit keyed otherwise (人行)."""
     return any(unit_key.startswith(k) for k in gazetteer().related.get(category, ()))
+
+
+def same_body(name: str, other: str | None, places: Iterable[str] = ()) -> bool:
+    """Whether two names stand for one body: one key, or one key the end of the other's
+    (学校文明办 and 文明办)."""
+    if not other:
+        return False
+    a, b = key(name, places), key(other, places)
+    return a == b or (min(len(a), len(b)) >= 2 and (a.endswith(b) or b.endswith(a)))
 
 
 def place_of(office: str) -> str | None:
