@@ -39,6 +39,7 @@ def read_salutation(opening: list[str]) -> Salutation:
             joined += opening[last]
         if not joined.endswith((":", "：")) or len(joined) > _LONGEST:
             continue
+        joined = re.sub(r"^(?:尊敬的|致)", "", joined)  # 「尊敬的xx区管委会:」
         read = _addressees(joined[:-1])
         if read is not None:
             found, groups = read

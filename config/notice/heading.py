@@ -173,8 +173,9 @@ def lead_office(
     own = re.sub(r"《[^》]*》", "", text)  # not the issuers of a document it cites
     for pattern in (_JOINTLY, _WITH_OTHERS, _DECIDE):
         m = pattern.search(own)
-        if m and units.is_org(m[1]) and not units.is_group(m[1]):
-            return Found(m[1], f"read from 「{m[0]}」: check who leads the campaign")
+        name = m and next(g for g in m.groups() if g)
+        if m and name and units.is_org(name) and not units.is_group(name):
+            return Found(name, f"read from 「{m[0]}」: check who leads the campaign")
     m = _SENT_TO.search(asked or "")
     if m and units.is_org(m[1]):
         return Found(m[1], "not named as the issuer: taken from where summaries are sent")
@@ -183,7 +184,10 @@ def lead_office(
     return Found(None, "the notice names no issuing office")
 
 
-_JOINTLY = re.compile(r"(?<![\u4e00-\u9fff])[年月日由在于]?([\u4e00-\u9fff]{2,20}?)(?:联合|会同)")
+_JOINTLY = re.compile(
+    r"(?<![\u4e00-\u9fff])[年月日由在于]?([\u4e00-\u9fff]{2,20}?)(?:联合|会同)"
+    r"|由([\u4e00-\u9fff]{2,20}?)主办"  # 「本次活动由区减灾委员会办公室主办」
+)
 _WITH_OTHERS = re.compile(r"([\u4e00-\u9fff]{2,20}?)等\s*\d{1,3}\s*个?(?:部门|单位)")
 # 「市市场监管局、市消保委决定组织开展…」: the first of the bodies that decide leads.
 _DECIDE = re.compile(

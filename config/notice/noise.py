@@ -28,7 +28,7 @@ _PORTAL = re.compile(
 )
 # The portal fields worth keeping: the notice's number and who issued it.
 _FIELD = re.compile(
-    r"(?P<name>发文字号|发文文号|文\s*号|发布机构|发文机构|发布机关|发文机关|来源)\s*[:：]?\s*(?P<value>[^\s|]*)"
+    r"(?P<name>发文字号|发文文号|文\s*号|发布机构|发文机构|发布机关|发文机关|来源)\s*[】\]]?\s*[:：]?\s*(?P<value>[^\s|【]*)"
 )
 # Words no notice contains and spam injected into government pages always does.
 _SPAM = re.compile(
