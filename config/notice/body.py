@@ -1,5 +1,6 @@
-"""What a notice asks: the deadline and what to send by it, each unit's duties and the duties
-all share, the theme, the guiding idea and the campaign's period."""
+"""What a notice asks: the deadline and what to send by it, each unit's duties in its duty
+items and the duties all share, the guiding idea and the campaign's period. Work given
+elsewhere (牵头 brackets, tables, requests) is `assignments`; the theme is `theme`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Who sends a notice and to whom: its title and year, the issuing and co-signing bodies, the
-units addressed, its own document number and the ones it cites, and the campaign's title."""
+"""Who sends a notice: its title and year, the issuing and co-signing bodies (with the title,
+above it, or signed above the date), the lead office, and the campaign's title. Whom it is
+addressed to is `addressees`; its number is `number`."""
 
 from __future__ import annotations
 
