@@ -27,7 +27,8 @@ def add_to(commands: Commands, clock: argparse.ArgumentParser) -> None:
     notice.add_argument(
         "notice",
         type=Path,
-        help="the notice: text (UTF-8, GBK/GB18030) or .docx; with --check, also a draft (.yaml)",
+        help="the notice: text (UTF-8, GBK/GB18030), .docx or a PDF with a text layer; "
+        "with --check, also a draft (.yaml)",
     )
     notice.add_argument(
         "--out",
@@ -38,6 +39,12 @@ def add_to(commands: Commands, clock: argparse.ArgumentParser) -> None:
         "--check",
         action="store_true",
         help="print what is missing or marked to check (of a notice, or of a draft); write nothing",
+    )
+    notice.add_argument(
+        "--explain",
+        action="store_true",
+        help="print, for each value and department, the words of the notice it was read from; "
+        "write nothing",
     )
     notice.add_argument("--force", action="store_true", help="replace an existing draft file")
     notice.add_argument("--encoding", help="the notice's encoding, if not UTF-8 or GBK/GB18030")
@@ -58,6 +65,11 @@ def run(args: argparse.Namespace) -> int:
     except NoticeFileError as exc:
         raise Refused(str(exc)) from exc
     draft = extract(text, local(clock_now(), "Asia/Shanghai").date())
+    if args.explain:
+        from config.notice.explain import explain
+
+        sys.stdout.write(explain(draft))
+        return EXIT_OK
     if args.check:
         _print_doubts(draft, notice)
         return EXIT_OK

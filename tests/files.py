@@ -32,14 +32,83 @@ def png_bytes(width: int = 64, height: int = 48) -> bytes:
 def pdf_bytes() -> bytes:
     """A real one-page PDF with a line of text and a correct cross-reference table."""
     stream = b"BT /F1 18 Tf 72 720 Td (Datian Quality Month 2021) Tj ET"
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    return _pdf([stream], [font])
+
+
+def text_pdf_bytes(lines: list[str]) -> bytes:
+    """A PDF printed from a Chinese notice: its lines in a CID font whose ToUnicode map gives
+    the characters back, as Word's "save as PDF" writes them, several pages if need be."""
+    chars = sorted({ch for line in lines for ch in line})
+    cid = {ch: i + 1 for i, ch in enumerate(chars)}
+    pages, page, y = [], b"", 800
+    for line in lines:
+        if y < 40:
+            pages.append(page)
+            page, y = b"", 800
+        codes = "".join(f"{cid[ch]:04X}" for ch in line).encode()
+        page += b"BT /F1 10 Tf 40 %d Td <%s> Tj ET\n" % (y, codes)
+        y -= 14
+    pages.append(page)
+    blocks = [chars[i : i + 100] for i in range(0, len(chars), 100)]
+    cmap = (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap "
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def "
+        b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def "
+        b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+        + b"".join(
+            b"%d beginbfchar\n" % len(block)
+            + b"".join(b"<%04X> <%04X>\n" % (cid[ch], ord(ch)) for ch in block)
+            + b"endbfchar\n"
+            for block in blocks
+        )
+        + b"endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    n = len(pages)  # fonts follow the pages' objects: see _pdf
+    font = b"<< /Type /Font /Subtype /Type0 /BaseFont /SimSun /Encoding /Identity-H " + (
+        b"/DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>" % (3 + 2 * n + 1, 3 + 2 * n + 2)
+    )
+    cid_font = (
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /SimSun /DW 1000 "
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
+        b"/FontDescriptor %d 0 R >>" % (3 + 2 * n + 3)
+    )
+    to_unicode = b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream"
+    descriptor = (
+        b"<< /Type /FontDescriptor /FontName /SimSun /Flags 4 /FontBBox [0 -140 1000 860] "
+        b"/ItalicAngle 0 /Ascent 860 /Descent -140 /CapHeight 700 /StemV 80 >>"
+    )
+    return _pdf(pages, [font, cid_font, to_unicode, descriptor])
+
+
+def scanned_pdf_bytes() -> bytes:
+    """A scanned notice: one page that is a picture, with no text layer."""
+    pixels = b"\x80" * (8 * 8 * 3)
+    image = (
+        b"<< /Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceRGB "
+        b"/BitsPerComponent 8 /Length %d >>\nstream\n" % len(pixels) + pixels + b"\nendstream"
+    )
+    return _pdf([b"q 500 0 0 700 50 50 cm /Im1 Do Q"], [image], image=True)
+
+
+def _pdf(pages: list[bytes], resources: list[bytes], image: bool = False) -> bytes:
+    """Objects: 1 catalog, 2 page tree, then a page and its content for each page, then
+    `resources` (the first is /F1, or /Im1 when `image`), with a correct cross-reference."""
+    n = len(pages)
+    first = 3 + 2 * n
+    named = b"/XObject << /Im1 %d 0 R >>" % first if image else b"/Font << /F1 %d 0 R >>" % first
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(n)), n),
     ]
+    for i, stream in enumerate(pages):
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents %d 0 R "
+            b"/Resources << %s >> >>" % (4 + 2 * i, named)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects += resources
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

@@ -16,6 +16,7 @@ from config.notice.extract import extract
 from config.notice.text import from_text, read_notice
 from config.notice.units import key
 from tests.campaigns import DATIAN, LAUNCH_DAY, links_in
+from tests.files import scanned_pdf_bytes, text_pdf_bytes
 from tests.helpers import duban
 from tests.receivers import SmtpReceiver
 
@@ -137,6 +138,12 @@ def test_gbk_gb18030_utf16_word_and_traditional_copies_give_the_same_draft(tmp_p
     document.save(str(word))
     assert names_duties_due(_draft(word)[0]) == names_duties_due(expected)
 
+    # Printed from Word to PDF: the text layer, read page by page, gives the same draft.
+    pdf = tmp_path / "notice.pdf"
+    pdf.write_bytes(text_pdf_bytes([line for line in utf8.splitlines() if line.strip()]))
+    assert read_notice(pdf).encoding == "pdf"
+    assert names_duties_due(_draft(pdf)[0]) == names_duties_due(expected)
+
     from opencc import OpenCC
 
     traditional = tmp_path / "notice-traditional.txt"
@@ -144,6 +151,38 @@ def test_gbk_gb18030_utf16_word_and_traditional_copies_give_the_same_draft(tmp_p
     notice = read_notice(traditional)
     assert notice.traditional
     assert names_duties_due(_draft(traditional)[0]) == names_duties_due(expected)
+
+
+@pytest.mark.pure
+def test_a_notice_copied_with_its_web_page_gives_the_same_draft_and_says_what_was_dropped(
+    tmp_path: Path,
+) -> None:
+    """Copied from a portal, a mirror that prints pinyin after characters, and a hacked page:
+    breadcrumbs and fields, readings, spam, URL-encoded junk and mojibake are taken off."""
+    utf8 = DATIAN_NOTICE.read_text(encoding="utf-8")
+    expected, _ = _draft(DATIAN_NOTICE)
+    readings = {"质": "质(zhì)", "通": "通(tōng)", "报": "报(bào)", "县": "县(xiàn)"}
+    body = "".join(readings.get(ch, ch) for ch in utf8)
+    lines = body.splitlines()
+    lines[4] += "%E3%80%90%2B86%2015855158769%E3%80%91jim%20kelly"
+    page = [
+        "您当前的位置:首页 > 政务公开 > 通知公告",
+        "精品国产一区二区在线观看,亚洲精品无码久久",
+        "索引号: 003560012/2021-00012",
+        "浏览次数: 1024",
+        "【字体: 大 中 小】 打印本页 关闭窗口",
+        *lines,
+        "?? ??????? ????? ???????",
+        "分享到: 微信 微博",
+    ]
+    copy = tmp_path / "notice-from-the-web.txt"
+    copy.write_text("\n".join(page), encoding="utf-8")
+    data, text = _draft(copy)
+    for field in ("departments", "due", "theme", "lead_office", "title"):
+        assert data[field] == expected[field], field
+    dropped = next(line for line in text.splitlines() if "Taken off the page" in line)
+    for what in ("pinyin reading", "web page", "spam", "ASCII junk", "mojibake"):
+        assert what in dropped
 
 
 @pytest.mark.pure
@@ -233,7 +272,22 @@ def test_a_draft_is_never_overwritten_and_bad_notices_write_nothing(tmp_path: Pa
     latin.write_bytes("caf\xe9 \x81\xff".encode("latin-1"))
     unknown = duban("import", str(latin), "--out", str(tmp_path / "z.yaml"))
     assert unknown.returncode == 2 and "--encoding" in unknown.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["draft.yaml", "latin.txt", "notice.doc"]
+    # A scanned PDF has no text to read, and nothing reads OFD here: both are refused, saying so.
+    scanned = tmp_path / "scanned.pdf"
+    scanned.write_bytes(scanned_pdf_bytes())
+    refused = duban("import", str(scanned), "--out", str(tmp_path / "s.yaml"))
+    assert refused.returncode == 2 and "a scanned PDF" in refused.stderr
+    ofd = tmp_path / "notice.ofd"
+    ofd.write_bytes(b"PK\x03\x04" + b"\0" * 26 + b"OFD.xml" + b"\0" * 64)
+    refused = duban("import", str(ofd), "--out", str(tmp_path / "o.yaml"))
+    assert refused.returncode == 2 and "an OFD document" in refused.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "draft.yaml",
+        "latin.txt",
+        "notice.doc",
+        "notice.ofd",
+        "scanned.pdf",
+    ]
 
 
 @pytest.mark.pure
@@ -385,6 +439,15 @@ def test_import_options_print_check_replace_and_read_a_named_encoding(
     assert main(["import", str(DATIAN_NOTICE), "--out", str(draft), "--force"]) == 0
     assert yaml.safe_load(draft.read_text(encoding="utf-8"))["slug"] == "datian-quality-month-2021"
 
+    # --explain says, value by value and unit by unit, which words of the notice gave it.
+    assert main(["import", "--explain", str(DATIAN_NOTICE)]) == 0
+    said = capsys.readouterr().out
+    assert "theme: 深入实施质量提升行动 大力推进质量强县建设\n  from 二、活动主题" in said
+    assert "due: 2021-09-30\n  from 「活动结束后，请县各有关部门" in said
+    assert "  县公安局 (gaj)\n    named in the salutation\n    duties from 四(三) 公安部门" in said
+    assert "the salutation: 「县发改局、县科技局" in said
+    assert list(tmp_path.iterdir()) == [draft]
+
     # A Big5 notice is read with --encoding; a wrong one is refused, naming it.
     big5 = tmp_path / "notice-big5.txt"
     big5.write_bytes("縣發改局、縣公安局:\n請於2021年9月30日前報送總結。\n".encode("big5"))
@@ -394,3 +457,40 @@ def test_import_options_print_check_replace_and_read_a_named_encoding(
     assert data["due"] == date(2021, 9, 30)
     assert main(["import", str(big5), "--encoding", "no-such-codec", "--out", "-"]) == 2
     assert "cannot be read as no-such-codec" in capsys.readouterr().err
+
+
+@pytest.mark.pure
+def test_a_notice_flattened_into_one_line_gives_its_units_groups_duties_and_signatories() -> None:
+    """The shapes real notices come in, run together as a web page flattens them: the title,
+    an addressee list of groups and units, items that start with their units, a 牵头 bracket,
+    a deadline sentence and a signature block with its date on one line."""
+    flat = (
+        "关于开展2023年“质量月”活动的通知各市、县（区）市场监管局，党委宣传部、发展改革委（局）、"
+        "教育局（教体局），省直有关单位，省人行营业管理部：根据市场监管总局等25个部门的部署，决定"
+        "开展活动。一、活动主题增强质量意识 推进高质量发展。二、重点活动（一）卫生健康部门组织医疗"
+        "质量提升活动。（二）团省委和省妇联以“质量强省”为主题开展宣传。（三）开展消费品质量宣传"
+        "（省市场监管局牵头，省商务厅配合，各有关部门负责）。三、工作要求请于2023年10月8日前将活动"
+        "总结报送省市场监管局。省市场监管局 省委宣传部 省发展改革委 2023年8月20日"
+    )
+    draft = extract(from_text(flat), TODAY)
+    assert draft.notice_title == "关于开展2023年“质量月”活动的通知"
+    assert draft.theme.value == "增强质量意识 推进高质量发展"
+    assert draft.due.value == date(2023, 10, 8) and draft.lead_office.value == "省市场监管局"
+    # Every city's and county's lines of work are groups; bodies named one by one are units.
+    assert draft.groups[:2] == [
+        "各市、县(区)市场监管局",
+        "党委宣传部、发展改革委(局)、教育局(教体局)",
+    ]
+    named = {u.name: u for u in draft.units}
+    assert list(named)[:3] == ["省人行营业管理部", "省委宣传部", "省发展改革委"]
+    assert (
+        named["团省委"].duties
+        == named["省妇联"].duties
+        == ["团省委和省妇联以“质量强省”为主题开展宣传。"]
+    )
+    assert named["省商务厅"].duties == ["开展消费品质量宣传。"]
+    # Read from the duties only, not addressed: kept, and marked for the coordinator.
+    assert (
+        named["卫生健康部门"].doubt and "named only in part 二(一)" in named["卫生健康部门"].doubt
+    )
+    assert "省市场监管局" not in named and "各有关部门" not in named

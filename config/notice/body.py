@@ -1,5 +1,6 @@
-"""What a notice asks: the deadline and what to send by it, each unit's duties and the duties
-all share, the theme, the guiding idea and the campaign's period."""
+"""What a notice asks: the deadline and what to send by it, each unit's duties in its duty
+items and the duties all share, the guiding idea and the campaign's period. Work given
+elsewhere (牵头 brackets, tables, requests) is `assignments`; the theme is `theme`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from config.campaign.schema import Requirements
 from config.notice import units
 from config.notice.dates import FoundDate, find_dates, make_date, written
 from config.notice.model import DraftUnit, Found
-from config.notice.patterns import BEFORE, DUTY_ENTRY, SEND
+from config.notice.patterns import BEFORE, DUTY_ENTRY, DUTY_LEAD, SEND
 from config.notice.sections import Outline, find_part, first_sentence, sentences
 from config.notice.text import tidy
 
@@ -40,7 +41,7 @@ def due_date(
                 f"the notice gives other dates to send things by ({also}): is this the summary's?"
             )
             doubt = f"{doubt}; {several}" if doubt else several
-        return (sentence, chosen), Found(chosen.value, doubt)
+        return (sentence, chosen), Found(chosen.value, doubt, source=f"「{tidy(sentence)}」")
     asked = next(
         (s.strip() for s in re.findall(r"[^。\n]*。", text) if SEND.search(s) and "总结" in s),
         None,
@@ -89,39 +90,44 @@ def unit_duties(
         entries += [("", line) for line in (*part.intro, *part.after)]
         for number, entry in entries:
             m = DUTY_ENTRY.match(entry)
+            if m is None and number:  # an item only: 「(六)卫生健康部门组织…」
+                m = DUTY_LEAD.match(entry)
             if m is None:
                 continue
-            names = units.shared_suffix(units.split_names(m[1]))
-            if not names or not all(units.is_org(n) and not units.is_role(n) for n in names):
+            names = units.shared_suffix(units.split_joined(m[1]))
+            if not names or not all(units.is_unit(n) for n in names):
                 continue
-            duties = [tidy(s) for s in sentences(m[2])]
+            whole = m[0] if m.re is DUTY_LEAD else m[2]
+            duties = [tidy(s) for s in sentences(whole)]
             where = f"{part.number}{number} {m[1]}"
             for name in names:
-                _give(name, duties, where, draft_units, places, taken)
+                give(name, duties, where, draft_units, places, taken, f"part {part.number}{number}")
             if part.number not in parts:
                 parts.append(part.number)
     return parts
 
 
-def _give(
+def give(
     name: str,
     duties: list[str],
     where: str,
     draft_units: list[DraftUnit],
     places: list[str],
     taken: set[str],
+    named_in: str,
 ) -> None:
+    """`duties` to the unit `name` stands for (a unit of its own, marked, when the notice
+    addresses none such); `where` says where they were read, `named_in` where the name was."""
     category = units.key(name, places)
-    part = where.split()[0]
     same = [u for u in draft_units if units.key(u.name, places) == category]
     doubt = None
     if not same:
         same = [u for u in draft_units if units.related(category, units.key(u.name, places))]
         if same:
-            doubt = f"{name} in part {part} read as {'、'.join(u.name for u in same)}"
+            doubt = f"{name} in {named_in} read as {'、'.join(u.name for u in same)}"
     if not same:
-        doubt = f"named only in part {part} ({name}): give the unit's own name"
-        unit = DraftUnit(name, units.code_for(name, places, taken), doubt=doubt)
+        doubt = f"named only in {named_in} ({name}): give the unit's own name"
+        unit = DraftUnit(name, units.code_for(name, places, taken), doubt=doubt, named_in=named_in)
         draft_units.append(unit)
         same = [unit]
     for unit in same:
@@ -159,16 +165,6 @@ def _headline(text: str) -> str:
         if cut:
             return clauses[0] + second[: cut.start()] + "。"
     return first if first.endswith("。") else first + "。"
-
-
-def theme(shape: Outline, text: str) -> Found[str]:
-    part = find_part(shape.parts, "主题")
-    if part and part.lines:
-        return Found(tidy(part.lines[0].strip('“”"')), source=f"{part.number}、{part.heading}")
-    m = re.search(r"(?:活动)?主题[是为:：]\s*[“\"]?([^”\"。\n]{4,60})", text)
-    if m:
-        return Found(tidy(m[1]), source="「主题」")
-    return Found(None, "the notice states no theme")
 
 
 def guidance(shape: Outline) -> Found[str]:

@@ -22,6 +22,21 @@ _MONTH_DAY = re.compile(r"(?<![\d年])(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2}
 _MONTH_END = re.compile(
     r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*)?(?<!\d)(?P<month>\d{1,2})\s*月\s*(?:底|末|份?之前)"
 )
+# A date in Chinese numerals, as signatures write it: 二○○九年五月一日, 二〇二一年九月三十日
+# (the zero typed as ○, 〇, 零, or the letter O).
+_DIGIT = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0, "O": 0, "0": 0}
+_CHINESE = re.compile(
+    r"(?P<year>[〇○零O0一二三四五六七八九]{4})\s*年\s*(?P<month>[一二三四五六七八九十]{1,2})\s*月"
+    r"\s*(?P<day>[一二三四五六七八九十]{1,3})\s*日"
+)
+
+
+def _small(numeral: str) -> int:
+    """一 … 三十一, as months and days are written."""
+    if "十" not in numeral:
+        return _DIGIT[numeral]
+    tens, _, units = numeral.partition("十")
+    return (_DIGIT[tens] if tens else 1) * 10 + (_DIGIT[units] if units else 0)
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,12 @@ def find_dates(text: str, year: int | None = None) -> list[FoundDate]:
         one = _full_date(m)
         if one is not None:
             found.append(one)
+            taken.append((m.start(), m.end()))
+    for m in _CHINESE.finditer(text):
+        year_value = int("".join(str(_DIGIT[ch]) for ch in m["year"]))
+        day = make_date(year_value, _small(m["month"]), _small(m["day"]))
+        if day is not None:
+            found.append(FoundDate(day, m[0], m.start(), m.end()))
             taken.append((m.start(), m.end()))
     for m in _MONTH_END.finditer(text):
         if overlaps(m.start(), m.end()):

@@ -26,11 +26,15 @@ NO_CHANNEL = "no channel yet: an e-mail address, an Apprise URL or a name under 
 
 def render(draft: Draft, source: str, notice: NoticeText) -> str:
     out = _Writer()
-    read_as = "a Word document" if notice.encoding == "docx" else f"{notice.encoding} text"
+    read_as = {"docx": "a Word document", "pdf": "a PDF's text layer"}.get(
+        notice.encoding, f"{notice.encoding} text"
+    )
     if notice.traditional:
         read_as += ", converted from traditional characters"
     out.comment(f"Draft campaign file, read by `duban import` from {source} ({read_as}).")
     out.comment(f"Notice: {draft.notice_title or 'no title found'}")
+    if draft.noise:
+        out.comment(f"Taken off the page before reading: {'; '.join(draft.noise)}.")
     out.comment("Review every line marked CHECK and give each department a channel (notify).")
     out.comment(
         "`duban import --check FILE` lists what is still missing; then `duban launch FILE`."

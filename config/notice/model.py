@@ -28,6 +28,7 @@ class DraftUnit:
     duties: list[str] = field(default_factory=list)
     duty_from: list[str] = field(default_factory=list)  # 四(二) 工信部门
     doubt: str | None = None
+    named_in: str | None = None  # where the notice names it: the salutation, the signature…
 
 
 @dataclass
@@ -48,10 +49,12 @@ class Draft:
     units: list[DraftUnit]
     groups: list[str]  # addressees that are not units (各有关企业)
     duty_parts: list[str]  # the parts whose items gave units their duties (四)
+    noise: list[str] = field(default_factory=list)  # page noise dropped before reading
+    salutation: str | None = None  # the addressees as the notice writes them
 
-    def doubts(self) -> list[str]:
-        """Every value to check, in the draft's order."""
-        found: list[tuple[str, Found[Any]]] = [
+    def values(self) -> list[tuple[str, Found[Any]]]:
+        """The draft's values read from the notice, by their keys, in the draft's order."""
+        return [
             ("title", self.title),
             ("lead_office", self.lead_office),
             ("document_number", self.document_number),
@@ -61,6 +64,9 @@ class Draft:
             ("due", self.due),
             ("requirements", self.requirements),
         ]
-        out = [f"{name}: {f.doubt}" for name, f in found if f.doubt]
+
+    def doubts(self) -> list[str]:
+        """Every value to check, in the draft's order."""
+        out = [f"{name}: {f.doubt}" for name, f in self.values() if f.doubt]
         out += [f"departments {u.name}: {u.doubt}" for u in self.units if u.doubt]
         return out

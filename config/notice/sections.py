@@ -48,6 +48,36 @@ class Outline:
     parts: list[Part]
 
 
+# Where a flattened line starts a new part or item: 「…方案。一、总体要求…」, 「…发展。三、活动
+# 时间…」, 「…内容1.开办…」, 「…安排(一)采取…」. A part's numeral follows the end of a sentence
+# (「统一、规范」 is no part); an item's number stands before a Chinese character; a title
+# ends before the salutation that follows it.
+_BREAK = re.compile(
+    rf"(?<=[。；;:：!！?？])\s*(?=[{_NUMERAL}]{{1,3}}\s*、\s*[\u4e00-\u9fff])"
+    rf"|(?<=[。；;:：\u4e00-\u9fff])\s*(?=\(\s*[{_NUMERAL}]{{1,3}}\s*\)\s*[\u4e00-\u9fff])"
+    r"|(?<=[。；;:：\u4e00-\u9fff])\s*(?=\d{1,2}\s*[.、．]\s*[\u4e00-\u9fff])(?<!\d)"
+    # the title's end, when the salutation runs on after it: 「…的通知各市、县…:」
+    r"|(?<=的通知)(?=[^》”\"()\s,，。])"
+)
+FLATTENED = 80  # a line this long may hold several paragraphs run together
+
+
+# Characters spaced out to fill a line, as signatures and labels are aligned: 「常 州 市 文 明
+# 办」, 「联 系 人」; two columns of them run together, 「商 务 部国 资 委」. Three or more
+# pieces of one or two characters with single spaces between.
+_SPACED = re.compile(
+    r"(?<![\u4e00-\u9fff])(?:[\u4e00-\u9fff]{1,2} ){2,}[\u4e00-\u9fff]{1,2}(?![\u4e00-\u9fff])"
+)
+
+
+def reflow(text: str) -> str:
+    """The notice with each part and item on a line of its own, however copying laid it out:
+    only long lines are cut, and only where an outline number starts. Spaced-out characters
+    are joined."""
+    lines = (_SPACED.sub(lambda m: m[0].replace(" ", ""), line) for line in text.split("\n"))
+    return "\n".join(_BREAK.sub("\n", line) if len(line) > FLATTENED else line for line in lines)
+
+
 def outline(text: str) -> Outline:
     lines = [line for line in text.split("\n") if line]
     opening: list[str] = []

@@ -2,7 +2,8 @@
 with the punctuation made regular enough to parse.
 
 Notices arrive as text pasted from a web page (UTF-8, or GBK/GB18030 from older systems), as a
-Word document, or copied from a Taiwanese or Hong Kong template in traditional characters.
+Word document or a PDF with a text layer, or copied from a Taiwanese or Hong Kong template in
+traditional characters.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from opencc import OpenCC
 
 from config.files import MiB, TooLarge, read_capped
+from config.notice.pdf import UnreadablePdf, pdf_text
 from config.notice.word import MAX_BYTES as WORD_MAX_BYTES
 from config.notice.word import UnreadableWord, word_text
 
@@ -30,7 +32,7 @@ class NoticeFileError(ValueError):
 @dataclass(frozen=True)
 class NoticeText:
     text: str  # simplified characters, regular punctuation (see `normalise`)
-    encoding: str  # how the file was read: utf-8, gb18030, utf-16, docx
+    encoding: str  # how the file was read: utf-8, gb18030, utf-16, docx, pdf
     traditional: bool  # converted from traditional characters
 
 
@@ -48,6 +50,15 @@ MAX_TEXT_BYTES = 4 * MiB  # a million characters in any encoding, ASCII aside
 def read_notice(path: Path | str, encoding: str | None = None) -> NoticeText:
     path = Path(path)
     word, data = _read(path)
+    if path.suffix.lower() == ".ofd" or (word and b"OFD.xml" in data[:4096]):
+        raise NoticeFileError(
+            path, "an OFD document: no maintained Python library reads OFD; save it as PDF or .docx"
+        )
+    if data[:5] == b"%PDF-":
+        try:
+            return from_text(pdf_text(data, MAX_CHARS), "pdf")
+        except UnreadablePdf as exc:
+            raise NoticeFileError(path, str(exc)) from None
     if word:
         try:
             return from_text(word_text(data, MAX_CHARS), "docx")
@@ -62,11 +73,14 @@ def read_notice(path: Path | str, encoding: str | None = None) -> NoticeText:
 
 
 def _read(path: Path) -> tuple[bool, bytes]:
-    """Whether the file is a Word document (by name or by its zip signature), and its bytes."""
+    """Whether the file is a Word document (by name or by its zip signature), and its bytes.
+    A document (Word, PDF, OFD) may be as large as a Word file; text is capped lower."""
     try:
         with path.open("rb") as stream:
-            word = path.suffix.lower() == ".docx" or stream.read(4) == b"PK\x03\x04"
-        return word, read_capped(path, WORD_MAX_BYTES if word else MAX_TEXT_BYTES)
+            head = stream.read(5)
+        word = path.suffix.lower() == ".docx" or head[:4] == b"PK\x03\x04"
+        document = word or head == b"%PDF-" or path.suffix.lower() in (".pdf", ".ofd")
+        return word, read_capped(path, WORD_MAX_BYTES if document else MAX_TEXT_BYTES)
     except FileNotFoundError:
         raise NoticeFileError(path, "file not found") from None
     except IsADirectoryError:

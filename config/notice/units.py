@@ -14,54 +14,27 @@ from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin, load_phrases_dict
 
+from config.notice.gazetteer import gazetteer
+from config.notice.patterns import VERB_START
+
 # What ends the name of a body that can be asked to report.
 _ORG_END = re.compile(
     r"(?:部门|单位|委员会|办公室|领导小组|小组|联合会|协会|学会|商会|总局|总署|总会|集团|公司|"
-    r"中心|支行|分行|银行|海关|法院|检察院|政府|大学|学院|学校|医院|"
-    r"局|委|办|厅|部|署|院|所|站|队|处|科|室|会|行|社|馆|团|联|台|校)$"
+    r"中心|支行|分行|银行|海关|法院|检察院|政府|大学|学院|学校|医院|开发区|高新区|新区|管委会|"
+    r"局|委|办|厅|部|署|院|所|站|队|处|科|室|会|行|社|馆|团|联|台|校|协|司|镇|乡|街道)$"
 )
 # The kind of body, dropped from a key: 县发改局 and 发改部门 are one line of work.
 _KIND = re.compile(r"(?:部门|单位|委员会|办公室|总局|总署|支行|分行|中心支行|局|委|办|厅|部|署)$")
 # A place at the start of a name, when the notice does not say which: 县发改局, 市直机关.
 # (市场监管 starts with 市 but is no place; a named place such as 大田县 comes from `places`.)
 _PLACE = re.compile(r"^(?:县直|市直|省直|(?:县|市|省|区)(?!场|政|级|直|委|民))")
-# How offices shorten a line of work; applied to both sides of a comparison.
-_SHORT = (
-    ("市场监督管理", "市场监管"),
-    ("发展和改革", "发改"),
-    ("发展改革", "发改"),
-    ("科学技术", "科技"),
-    ("工业和信息化", "工信"),
-    ("经济和信息化", "经信"),
-    ("住房和城乡建设", "住建"),
-    ("住房城乡建设", "住建"),
-    ("交通运输", "交通"),
-    ("卫生健康", "卫健"),
-    ("卫生和健康", "卫健"),
-    ("文化和旅游", "文旅"),
-    ("文化旅游", "文旅"),
-    ("人力资源和社会保障", "人社"),
-    ("国有资产监督管理", "国资"),
-    ("广播电视", "广电"),
-    ("应急管理", "应急"),
-    ("生态环境保护", "生态环境"),
-    ("环境保护", "生态环境"),
-    ("中国人民银行", "人行"),
-    ("人民银行", "人行"),
-    ("银行保险监督管理", "银保监"),
-    ("金融监督管理", "金融监管"),
+# Addressees that are groups, not units: 各有关企业, 各市场监管所, 县直有关单位, 省政府各部门,
+# 县直文化单位, 市属高校, 省级学会, 成员单位, 区县科委 (every district's); and a kind of body
+# alone (协会, 政府, 管委会).
+_GROUP = re.compile(
+    r"^(?:各|全体|其他|所属|下属|区县|县区|市县|县市(?!场)|市区县)|各|有关|相关|^(?:县|市|省|区)(?:直|属|级)(?!机关(?:党)?工委)|成员单位$|"
+    r"^(?:人民政府|政府|管委会|协会|学会|研究会|单位|部门|机关|企业|学校|医院)$|^直属(?:单位|机构|部门)$"
 )
-# Lines of work a notice names for a unit called otherwise: 金融部门 is the People's Bank's
-# branch in a county. A match through this table is shown to the coordinator to check.
-_RELATED = {
-    "金融": ("人行", "金融监管", "银保监", "金融工作"),
-    "农业": ("农业农村",),
-    "教育": ("教体", "教育体育"),
-    "体育": ("教体", "教育体育"),
-    "宣传": ("宣传部", "委宣传"),
-}
-# Addressees that are groups, not units: 各有关企业, 各市场监管所, 县直有关单位.
-_GROUP = re.compile(r"^(?:各|全体|其他|所属)|有关|相关")
 # Roles in a duty list, not units: 「牵头单位:」, 「配合单位:」, 「成立领导小组:」.
 _ROLE = re.compile(
     r"^(?:牵头|配合|责任|参加|参与|主办|承办|协办|支持|指导|成立|组建|设立)|^(?:单位|部门|机构)$"
@@ -72,6 +45,28 @@ def is_group(name: str) -> bool:
     return bool(_GROUP.search(name)) or name.endswith(("等", "们"))
 
 
+def placed(name: str) -> bool:
+    """Whether a name says where its body is (县发改局, 省委宣传部, 西宁海关, 国家统计局); 教育局
+    or 党委宣传部 alone do not."""
+    if re.search(r"[省市县区州旗盟]|^(?:中共|中国|国家|全国|中央|国务院|团)", name):
+        return True
+    found = gazetteer()
+    return name.startswith(found.provinces + found.central) or bool(place_of(name))
+
+
+def bare(name: str) -> str:
+    """A name without the alternatives a list gives in brackets: 发展改革委(局) → 发展改革委,
+    新疆生产建设兵团纲要办(科协) → 新疆生产建设兵团纲要办."""
+    stripped = re.sub(r"\([^()]*\)$", "", name).strip()
+    return stripped if is_org(stripped) else name
+
+
+def is_unit(name: str) -> bool:
+    """A body named one by one, that can be given work: no group (各有关部门), no role
+    (牵头单位), no task read as a name (组织举办, 申报学校)."""
+    return is_org(name) and not is_group(name) and not is_role(name) and not VERB_START.match(name)
+
+
 def is_role(name: str) -> bool:
     return bool(_ROLE.match(name))
 
@@ -80,17 +75,25 @@ def is_org(name: str) -> bool:
     """A plausible name of a body: short, Chinese, ending as bodies' names end."""
     if not 2 <= len(name) <= 30 or not re.fullmatch(r"[\u4e00-\u9fff()0-9A-Za-z·]+", name):
         return False
-    return bool(_ORG_END.search(name))
+    return bool(_ORG_END.search(name)) or any(name.endswith(b) for b in gazetteer().bodies)
 
 
 def key(name: str, places: Iterable[str] = ()) -> str:
     """The line of work a name stands for: 县市场监督管理局, 县市场监管局 and 市场监管部门
     give 市场监管; 人行大田县支行 gives 人行."""
-    core = _core(name, places)
-    for long, short in _SHORT:
-        core = core.replace(long, short)
+    core = shortened(_core(name, places))
     dropped = _KIND.sub("", core)
+    if dropped != core:  # 质监局, 县工商局: a line of work under its name before 2018
+        dropped = dict(gazetteer().renamed).get(dropped, dropped)
     return dropped if len(dropped) >= 2 else core
+
+
+def shortened(name: str) -> str:
+    """A name with its line of work shortened as offices shorten it (市场监督管理 → 市场监管,
+    人民政府 → 政府)."""
+    for long, short in gazetteer().short:
+        name = name.replace(long, short)
+    return name
 
 
 def _core(name: str, places: Iterable[str]) -> str:
@@ -105,7 +108,16 @@ def _core(name: str, places: Iterable[str]) -> str:
 
 def related(category: str, unit_key: str) -> bool:
     """Whether a line of work (金融) plausibly names a unit keyed otherwise (人行)."""
-    return any(unit_key.startswith(k) for k in _RELATED.get(category, ()))
+    return any(unit_key.startswith(k) for k in gazetteer().related.get(category, ()))
+
+
+def same_body(name: str, other: str | None, places: Iterable[str] = ()) -> bool:
+    """Whether two names stand for one body: one key, or one key the end of the other's
+    (学校文明办 and 文明办)."""
+    if not other:
+        return False
+    a, b = key(name, places), key(other, places)
+    return a == b or (min(len(a), len(b)) >= 2 and (a.endswith(b) or b.endswith(a)))
 
 
 def place_of(office: str) -> str | None:
@@ -122,22 +134,30 @@ def place_of(office: str) -> str | None:
     return m[0]
 
 
-def split_names(text: str) -> list[str]:
-    """Names listed with 、 , ; or spaces, the commas inside brackets left alone:
-    「各县(市、区)市场监管局、县发改局」 gives two names."""
+def split_names(text: str, at: str = "、,，;； ") -> list[str]:
+    """Names listed with 、 , ; or spaces (or the separators `at`), those inside brackets left
+    alone: 「各县(市、区)市场监管局、县发改局」 gives two names."""
     names, depth, current = [], 0, ""
     for ch in text:
         if ch in "(（〔[":
             depth += 1
         elif ch in ")）〕]":
             depth = max(depth - 1, 0)
-        if depth == 0 and ch in "、,，;； ":
+        if depth == 0 and ch in at:
             names.append(current)
             current = ""
         else:
             current += ch
     names.append(current)
     return [n.strip() for n in names if n.strip()]
+
+
+def split_joined(text: str) -> list[str]:
+    """Names joined by 、 or by 和/及/与 after a body's name: 「团县委和县妇联」 gives two,
+    「文化和旅游部门」 one."""
+    return split_names(
+        re.sub(r"(?<=[部局委办厅院会心社台队行协联团])(?:和|及|与|会同)", "、", text)
+    )
 
 
 def shared_suffix(names: list[str]) -> list[str]:
