@@ -121,13 +121,14 @@ def _print_doubts(draft: Draft, notice: Path) -> None:
 
 
 def _check_draft(path: Path) -> int:
+    from config.campaign.loader import NOTIFY_EMPTY
     from config.notice.draft import NO_CHANNEL, check_draft
 
     result = check_draft(path)
     for problem in result.problems:
         where = f"{path}:{problem.line}" if problem.line else str(path)
         field = f"{problem.field}: " if problem.field else ""
-        if problem.message.startswith("no channel"):
+        if problem.message == NOTIFY_EMPTY:
             print(f"{where}: missing: {field}{NO_CHANNEL}")
         else:
             print(f"{where}: stops the launch: {field}{problem.message}")

@@ -176,6 +176,8 @@ def _unit_names(data: Any) -> list[str | None]:
     return [n if n and control_char(n) is None and len(n) <= 60 else None for n in names]
 
 
+# A `notify: []` (every draft `duban import` writes has them until they are filled).
+NOTIFY_EMPTY = "没有接收渠道：请至少填写一个电子邮箱、Apprise 地址或渠道名"
 # What the schema's checks say, in the coordinator's words (pydantic's own are English).
 SCHEMA_WORDS = {
     "missing": "缺少必填项",
@@ -207,7 +209,7 @@ def _schema_message(err: Any, loc: Loc) -> str:
     if kind == "extra_forbidden":
         return f"不认识的键「{loc[-1]}」（拼写错误？）"
     if kind == "too_short" and loc and loc[-1] == "notify":
-        return "没有接收渠道：请至少填写一个电子邮箱、Apprise 地址或渠道名"
+        return NOTIFY_EMPTY
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     message = SCHEMA_WORDS.get(kind, err["msg"])
