@@ -130,6 +130,18 @@ def report_of(conn: Connection, report_id: int) -> dict[str, Any]:
     return _utc(dict(conn.execute(query).mappings().one()))
 
 
+def latest_report(conn: Connection, campaign_id: int) -> dict[str, Any] | None:
+    """The campaign's newest report (its Word file and the name it is offered under)."""
+    query = (
+        select(REPORT.c.id, REPORT.c.document, REPORT.c.document_name, REPORT.c.made_at)
+        .where(REPORT.c.campaign_id == campaign_id)
+        .order_by(REPORT.c.id.desc())
+        .limit(1)
+    )
+    row = conn.execute(query).mappings().first()
+    return _utc(dict(row)) if row else None
+
+
 def final_report_made(conn: Connection, campaign_id: int) -> bool:
     query = select(REPORT.c.id).where(REPORT.c.campaign_id == campaign_id, REPORT.c.final.is_(True))
     return conn.execute(query.limit(1)).first() is not None

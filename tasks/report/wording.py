@@ -60,7 +60,7 @@ def overview(report: Report) -> str:
     missing = "、".join(u.name for u in report.missing[:5])
     more = f"等{f.missing}个单位" if f.missing > 5 else ""
     sentences = [
-        f"截至{dated(report)}，{f.units}个参加单位中，按时报送活动总结{f.on_time}个，"
+        f"截至{dated(report)}，{f.units}个参加单位中，按时报送{f.on_time}个，"
         f"逾期报送{f.late}个，未报送{f.missing}个" + (f"（{missing}{more}）" if missing else "")
     ]
     if f.returned_and_revised:
