@@ -135,6 +135,8 @@ class Submission(SQLModel, table=True):
     version: int
     form_key: str = Field(max_length=64)
     summary: str
+    # The unit's own one-line headline for the report (optional: else its first sentence).
+    headline: str | None = None
     created_at: datetime = _utc_column()
     late: bool = False
     # The coordinator's verdict on this version: None, "accepted" or "returned".

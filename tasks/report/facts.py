@@ -137,7 +137,9 @@ def collect(
                 revised=any(v["review"] == "returned" for v in own[:-1]),
                 version=chosen["version"] if chosen else None,
                 summary=chosen["summary"] if chosen else None,
-                headline=headline(chosen["summary"], r["name"]) if chosen else "",
+                headline=(
+                    headline(chosen["summary"], r["name"], chosen["headline"]) if chosen else ""
+                ),
                 attachments=chosen["attachments"] if chosen else [],
                 messages=chased[r["assignment_id"]],
             )
