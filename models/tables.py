@@ -248,6 +248,21 @@ class CampaignReport(SQLModel, table=True):
     body: str
 
 
+class ReportNotes(SQLModel, table=True):
+    """What the coordinator writes for the report before the final one: 存在的问题, 下一步工作,
+    and the units commended (表扬, by department code). One row per campaign, replaced whole
+    on each save; the report leaves out what is empty."""
+
+    __tablename__ = "reportnotes"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    problems: str = ""
+    next_steps: str = ""
+    commended: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc_column()
+    updated_by: str = Field(max_length=64)
+
+
 class ReportDelivery(SQLModel, table=True):
     """The report's ledger: one row per report and coordinator channel, claimed before it is
     sent (as `Notification`), so a report goes to each channel once."""

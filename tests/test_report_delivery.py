@@ -300,6 +300,7 @@ def test_a_units_headline_from_its_link_page_heads_its_section_and_the_dashboard
         Dashboard,
         Department,
         coordinator_account,
+        form_fields,
         launch_units,
     )
     from tests.web_server import web_server
@@ -315,6 +316,24 @@ def test_a_units_headline_from_its_link_page_heads_its_section_and_the_dashboard
         assert a.submit(summary, headline="  开展质量提升专项行动\n检查企业40家 ").is_redirect
         assert b.submit("县发改局将质量工作纳入年度考核，召开专题会议2次。").is_redirect
 
+        # The coordinator's notes for the report, written on the dashboard.
+        desk = Dashboard(base)
+        notes = desk.page("/c/test-campaign/report")
+        fields = form_fields(notes, "/c/test-campaign/report")
+        refused = desk.client.post("/c/test-campaign/report", data={"problems": "无令牌"})
+        assert refused.status_code == 403
+        saved = desk.client.post(
+            "/c/test-campaign/report",
+            data={
+                **fields,
+                "commended": ["a", "no-such-unit"],
+                "problems": "个别单位报送材料不全。\r\n\r\n图片说明不够具体。",
+                "next_steps": "",
+            },
+        )
+        assert saved.status_code == 303
+        assert 'value="a" checked' in desk.page("/c/test-campaign/report")
+
         made = report_flow("test-campaign", which="latest", now=parse_instant(SERVER_NOW))
         assert made.sent is not None and made.sent.sent == 1
         (mail,) = [m for m in smtp.to(OFFICE) if m.subject.startswith("【进展情况】")]
@@ -327,10 +346,20 @@ def test_a_units_headline_from_its_link_page_heads_its_section_and_the_dashboard
             "（一）县市场监管局：开展质量提升专项行动 检查企业40家",
             "（二）县发改局：将质量工作纳入年度考核，召开专题会议2次",
         ]
+        # The notes after the units' sections, numbered on; 下一步工作 left empty, left out.
+        texts = [p.text for p in Document(io.BytesIO(attached)).paragraphs]
+        start = texts.index("三、表扬单位")
+        assert texts[start : start + 5] == [
+            "三、表扬单位",
+            "县市场监管局工作扎实、成效明显，予以表扬。",
+            "四、存在的问题",
+            "个别单位报送材料不全。",
+            "图片说明不够具体。",
+        ]
+        assert "五、下一步工作" not in texts
         link = f"{get_settings().public_url.rstrip('/')}/c/test-campaign/report.docx"
         assert link in mail.body
 
-        desk = Dashboard(base)
         assert 'id="report-download"' in desk.page("/c/test-campaign")
         download = desk.get("/c/test-campaign/report.docx")
         assert download.status_code == 200 and download.content == attached

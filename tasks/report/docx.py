@@ -88,6 +88,11 @@ def write_docx(report: Report, out_dir: Path) -> Path:
         names = "、".join(clean(u.name) for u in unreported)
         body.paragraph(f"{names}的活动总结未报送或尚未审核通过，报送及督办情况见附件。")
 
+    for heading, lines in wording.closing_sections(report):
+        body.paragraph(clean(heading), L.HEADING_1)
+        for line in lines:
+            body.paragraph(clean(line))
+
     _enclosures(body)
     _closing(body, report)
     _units_table(doc, body, report)

@@ -79,6 +79,11 @@ class Report:
     # First submissions per local day, from the first one to the last (or the deadline):
     # (day, on time, late).
     by_day: list[tuple[date, int, int]] = field(default_factory=list)
+    # The coordinator's notes (`models.tables.ReportNotes`): units commended, in the notice's
+    # order, and the text of 存在的问题 and 下一步工作; empty when not written.
+    commended: list[str] = field(default_factory=list)
+    problems: str = ""
+    next_steps: str = ""
 
     @property
     def kind(self) -> str:
@@ -108,6 +113,7 @@ def collect(
         rows = q.dashboard_rows(conn, campaign["id"], at, sort="file", limit=None)
         versions = q.campaign_submissions(conn, campaign["id"])
         sent = q.sent_messages(conn, campaign["id"])
+        notes = q.report_notes(conn, campaign["id"]) or {}
     tz, spec = campaign["timezone"], campaign["spec"]
     by_unit: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for v in versions:
@@ -168,6 +174,9 @@ def collect(
         figures=figures,
         units=units,
         by_day=_by_day(submitted, campaign, tz),
+        commended=[u.name for u in units if u.code in set(notes.get("commended") or [])],
+        problems=(notes.get("problems") or "").strip(),
+        next_steps=(notes.get("next_steps") or "").strip(),
     )
 
 

@@ -63,6 +63,7 @@ def write_html(report: Report, out_dir: Path) -> Path:
         overview=wording.overview(report),
         dated=wording.dated(report),
         heading=wording.unit_heading,
+        closing=wording.closing_sections(report),
         sent=lambda unit: wording.messages_text(unit, tz),
         labels=STATUS_LABELS,
         times=[

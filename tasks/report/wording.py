@@ -87,3 +87,18 @@ def unit_heading(number: int, unit: ReportUnit) -> str:
 def messages_text(unit: ReportUnit, timezone: str) -> str:
     """「提醒（9月27日）；督办（10月8日）」: what a missing unit was sent."""
     return "；".join(f"{label}（{month_day(local(at, timezone))}）" for label, at in unit.messages)
+
+
+def closing_sections(report: Report) -> list[tuple[str, list[str]]]:
+    """The sections after the units' own, numbered on from 「三、」, each left out when the
+    coordinator wrote nothing for it: (heading, paragraphs)."""
+    sections: list[tuple[str, list[str]]] = []
+    if report.commended:
+        n = len(report.commended)
+        names = "、".join(report.commended) + (f"等{n}个单位" if n > 1 else "")
+        sections.append(("表扬单位", [f"{names}工作扎实、成效明显，予以表扬。"]))
+    for heading, text in (("存在的问题", report.problems), ("下一步工作", report.next_steps)):
+        paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
+        if paragraphs:
+            sections.append((heading, paragraphs))
+    return [(f"{numeral(n)}、{heading}", lines) for n, (heading, lines) in enumerate(sections, 3)]
