@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
@@ -361,6 +362,13 @@ def test_a_units_headline_from_its_link_page_heads_its_section_and_the_dashboard
         assert link in mail.body
 
         assert 'id="report-download"' in desk.page("/c/test-campaign")
+        # The dashboard's figures are the report's, from the same computation.
+        table = Document(io.BytesIO(attached)).tables[0]
+        word = [(r.cells[0].text, r.cells[1].text) for r in table.rows[1:]]
+        shown = re.findall(
+            r"<tr><th>([^<]+)</th><td>(\d+)</td></tr>", desk.page("/c/test-campaign/report")
+        )
+        assert shown == word and ("按时报送（个）", "2") in word
         download = desk.get("/c/test-campaign/report.docx")
         assert download.status_code == 200 and download.content == attached
         assert "filename*=utf-8''" in download.headers["content-disposition"]

@@ -104,19 +104,8 @@ def write_docx(report: Report, out_dir: Path) -> Path:
 
 
 def _figures_table(doc: Any, body: _Body, report: Report) -> None:
-    f = report.figures
     grid = _table(doc, body, FIGURES_COLUMNS, ["项目", "数量"])
-    for label, value in (
-        ("参加单位（个）", f.units),
-        ("按时报送（个）", f.on_time),
-        ("逾期报送（个）", f.late),
-        ("未报送（个）", f.missing),
-        ("退回修改后重报（个）", f.returned_and_revised),
-        ("向单位发出提醒、催办（次）", f.reminders_sent),
-        ("向单位发出督办（次）", f.escalations_sent),
-        ("逾期未报抄送本办（次）", f.copies_to_office),
-        ("向领导小组报告（次）", f.reports_to_leaders),
-    ):
+    for label, value in wording.figure_rows(report):
         L.add_row(grid, FIGURES_COLUMNS, [label, value], [True, False])
 
 

@@ -56,7 +56,6 @@ def write_html(report: Report, out_dir: Path) -> Path:
         units.append(shown)
     html = _template().render(
         r=_with_attachments(report, units),
-        f=report.figures,
         title=wording.title(report),
         as_of=wording.as_of(report),
         opening=wording.opening(report),
@@ -64,6 +63,7 @@ def write_html(report: Report, out_dir: Path) -> Path:
         dated=wording.dated(report),
         heading=wording.unit_heading,
         closing=wording.closing_sections(report),
+        figures=wording.figure_rows(report),
         sent=lambda unit: wording.messages_text(unit, tz),
         labels=STATUS_LABELS,
         times=[

@@ -74,6 +74,22 @@ def overview(report: Report) -> str:
     return "；".join(sentences) + "。"
 
 
+def figure_rows(report: Report) -> list[tuple[str, int]]:
+    """The figures as the report's table, the page's and the dashboard's label them."""
+    f = report.figures
+    return [
+        ("参加单位（个）", f.units),
+        ("按时报送（个）", f.on_time),
+        ("逾期报送（个）", f.late),
+        ("未报送（个）", f.missing),
+        ("退回修改后重报（个）", f.returned_and_revised),
+        ("向单位发出提醒、催办（次）", f.reminders_sent),
+        ("向单位发出督办（次）", f.escalations_sent),
+        ("逾期未报抄送本办（次）", f.copies_to_office),
+        ("向领导小组报告（次）", f.reports_to_leaders),
+    ]
+
+
 def unit_heading(number: int, unit: ReportUnit) -> str:
     """「（一）县市场监管局：牵头组织“质量月”活动」, a late unit marked with its days late."""
     text = f"（{numeral(number)}）{unit.name}"

@@ -12,7 +12,9 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from models import queries as q
 from models.db import get_engine
+from tasks.report import wording
 from tasks.report.delivery import REPORT_PATH
+from tasks.report.facts import collect
 from tasks.report.notes import NOTE_MAX, notes_of, save_notes
 from tasks.status import UnknownCampaign
 from web.dashboard.rows import campaign_or_404
@@ -40,7 +42,16 @@ def notes_page(request: Request, slug: str, session: SignedIn, saved: int = 0) -
         found = notes_of(slug)
     except UnknownCampaign as exc:
         raise HTTPException(404) from exc
-    context = {**found, "session": session, "saved": bool(saved), "note_max": NOTE_MAX}
+    # The figures as a report made now would print them: the same computation, not a count
+    # of the dashboard's own.
+    figures = wording.figure_rows(collect.fn(slug))
+    context = {
+        **found,
+        "session": session,
+        "saved": bool(saved),
+        "note_max": NOTE_MAX,
+        "figures": figures,
+    }
     return templates.TemplateResponse(request, "report_notes.html", context)
 
 
