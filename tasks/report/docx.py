@@ -23,8 +23,6 @@ from docx.text.paragraph import Paragraph
 
 from config.clock import local, month_day
 from config.private_files import open_private, private_folder
-from tasks.link.names import extension
-from tasks.link.policy import WORD_PICTURES
 from tasks.messages.labels import STATUS_LABELS
 from tasks.report import layout as L
 from tasks.report import wording
@@ -74,13 +72,14 @@ def write_docx(report: Report, out_dir: Path) -> Path:
         for line in clean(u.summary).split("\n"):
             if line.strip():
                 body.paragraph(line.strip())
+        embedded = set()
         for name, blob in blobs:
             if _picture(pictures, blob):
+                embedded.add(name)
                 figure += 1
                 body.paragraph(f"图{figure}　{clean(u.name)}：{clean(_stem(name))}", L.CAPTION)
-        others = [
-            clean(a["name"]) for a in u.attachments if extension(a["name"]) not in WORD_PICTURES
-        ]
+        # Documents and videos, and pictures that could not be embedded: named.
+        others = [clean(a["name"]) for a in u.attachments if a["name"] not in embedded]
         if others:
             body.paragraph(f"报送材料：{'、'.join(others)}")
     unreported = [u for u in report.units if u.summary is None]
