@@ -1,4 +1,5 @@
-"""Screenshots for the docs: `docs/link-page.png`, `docs/dashboard.png` and `docs/report.png`.
+"""Screenshots for the docs: `docs/link-page.png`, `docs/dashboard.png`, `docs/report.png` and
+`docs/report-docx.png`.
 
     .venv/bin/python -m docs.screenshots        (or .venv/bin/python docs/screenshots.py)
 
@@ -8,7 +9,8 @@ on different days, the coordinator returning one summary and accepting others, a
 monitor flow at the instants its ladder fires, so the ledger holds real reminders. Mail goes
 to the outbox. Then it starts `duban web` with DUBAN_NOW=2021-10-11T10:00:00+08:00 and
 photographs the pages in headless Chromium (Debian's `/usr/bin/chromium`). The report is the
-final one `duban demo` makes, opened from its folder as a reader would.
+final one `duban demo` makes, opened from its folder as a reader would; its Word document's
+first page is rendered by LibreOffice (Debian's `libreoffice-writer-nogui`) and poppler.
 """
 
 from __future__ import annotations
@@ -113,9 +115,7 @@ def main() -> int:
         tokens = build_state()
         shoot(tokens[RETURNED_CODE], out_dir)
         shoot_report(Path(tmp) / "demo", out_dir)
-    print(
-        f"wrote {out_dir / 'link-page.png'}, {out_dir / 'dashboard.png'}, {out_dir / 'report.png'}"
-    )
+    print(f"wrote link-page.png, dashboard.png, report.png and report-docx.png in {out_dir}")
     return 0
 
 
@@ -183,6 +183,23 @@ def shoot_report(folder: Path, out_dir: Path) -> None:
             page.screenshot(path=str(out_dir / "report.png"))
         finally:
             browser.close()
+    (docx,) = (folder / "reports" / SLUG).glob("*.docx")
+    word_page(docx, out_dir / "report-docx.png")
+
+
+def word_page(docx: Path, png: Path) -> None:
+    """Page 1 of a Word document as LibreOffice lays it out, as a PNG."""
+    with tempfile.TemporaryDirectory(prefix="duban-docx-") as tmp:
+        profile = Path(tmp) / "profile"  # LibreOffice's own, not the user's (no lock shared)
+        convert = ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless"]
+        subprocess.run(
+            [*convert, "--convert-to", "pdf", "--outdir", tmp, str(docx)],
+            check=True,
+            capture_output=True,
+        )
+        pdf = Path(tmp) / f"{docx.stem}.pdf"
+        first = ["pdftoppm", "-f", "1", "-l", "1", "-r", "80", "-png", "-singlefile"]
+        subprocess.run([*first, str(pdf), str(png.with_suffix(""))], check=True)
 
 
 @contextmanager

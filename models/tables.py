@@ -135,6 +135,8 @@ class Submission(SQLModel, table=True):
     version: int
     form_key: str = Field(max_length=64)
     summary: str
+    # The unit's own one-line headline for the report (optional: else its first sentence).
+    headline: str | None = None
     created_at: datetime = _utc_column()
     late: bool = False
     # The coordinator's verdict on this version: None, "accepted" or "returned".
@@ -244,6 +246,21 @@ class CampaignReport(SQLModel, table=True):
     document_name: str  # its name in the mail
     subject: str  # the message, kept so that a retry sends what the first attempt did
     body: str
+
+
+class ReportNotes(SQLModel, table=True):
+    """What the coordinator writes for the report before the final one: 存在的问题, 下一步工作,
+    and the units commended (表扬, by department code). One row per campaign, replaced whole
+    on each save; the report leaves out what is empty."""
+
+    __tablename__ = "reportnotes"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    problems: str = ""
+    next_steps: str = ""
+    commended: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc_column()
+    updated_by: str = Field(max_length=64)
 
 
 class ReportDelivery(SQLModel, table=True):

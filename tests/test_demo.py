@@ -56,7 +56,8 @@ def test_duban_demo_rehearses_the_campaign_from_launch_to_final_report(tmp_path:
     body = mail.get_body(preferencelist=("plain",))
     assert body is not None
     text = str(body.get_content())  # type: ignore[attr-defined]
-    assert "18个参加单位中，按时报送15个，逾期报送2个，未报送1个；退回修改后重报1个" in text
+    assert "18个参加单位中，按时报送15个，逾期报送2个，未报送1个" in text
+    assert "退回修改后重新报送1个" in text
     assert "未报送单位：县市场监管局直属事业单位。" in text
     (document,) = mail.iter_attachments()  # type: ignore[attr-defined]
     paragraphs = [p.text for p in Document(io.BytesIO(document.get_content())).paragraphs]

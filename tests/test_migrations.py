@@ -157,11 +157,44 @@ def test_a_database_of_the_previous_release_is_stamped_upgraded_and_keeps_its_ro
     url = _url()
     _release_schema(url)
     with monkeypatch.context() as held_back:
-        # The campaign is launched, and a unit submits a picture, into the release's tables
-        # (the code writes only tables that release had); the engine leaves the schema alone.
+        # The campaign is launched into the release's tables (the launch writes only tables
+        # that release had); the engine leaves the schema alone. A unit's summary is written
+        # as that release wrote it: today's code reads columns added since (a headline).
         held_back.setattr(migrations, "upgrade_on_start", lambda engine: None)
         launch_flow(path=str(DATIAN), now=parse_instant(LAUNCH_DAY))
-        send_in("scjgj", "县市场监管局开展了质量月活动。", "2021-09-24T16:00", picture=True)
+        with get_engine().begin() as conn:
+            unit = conn.execute(
+                text(
+                    "SELECT a.id FROM assignment a JOIN department d ON d.id = a.department_id"
+                    " WHERE d.code = 'scjgj'"
+                )
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "UPDATE assignment SET status = 'submitted', settled = true,"
+                    " first_submitted_at = :at, submitted_at = :at WHERE id = :unit"
+                ),
+                {"unit": unit, "at": at("2021-09-24T16:00")},
+            )
+            submission = conn.execute(
+                text(
+                    "INSERT INTO submission (assignment_id, version, form_key, summary,"
+                    " created_at, late) VALUES (:unit, 1, 'release', :summary, :at, false)"
+                    " RETURNING id"
+                ),
+                {
+                    "unit": unit,
+                    "summary": "县市场监管局开展了质量月活动。",
+                    "at": at("2021-09-24T16:00"),
+                },
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO attachment (submission_id, name, kind, size, sha256, relpath)"
+                    " VALUES (:s, '方案.pdf', 'document', 3, :sha, 'gone/方案.pdf')"
+                ),
+                {"s": submission, "sha": "0" * 64},
+            )
         rows = snapshot()
         dispose_engines()
     assert {t: len(r) for t, r in rows.items()} == {
@@ -181,7 +214,13 @@ def test_a_database_of_the_previous_release_is_stamped_upgraded_and_keeps_its_ro
     revision, diff = _revision_and_diff(url)
     assert revision == HEAD and diff == []
     after = snapshot()
-    assert {t: after[t] for t in rows} == rows
+    assert {t: after[t] for t in rows if t != "submission"} == {
+        t: r for t, r in rows.items() if t != "submission"
+    }
+    # The summary as it was, and the column added since (its headline) empty.
+    (before,) = rows["submission"]
+    (upgraded,) = after["submission"]
+    assert upgraded[: len(before)] == before and upgraded[len(before) :] == ("None",)
     assert after["campaignreport"] == after["reportdelivery"] == []
     # The product works on it: a report is made and recorded in the new tables, a unit
     # submits, and `duban status` reads it.

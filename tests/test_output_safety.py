@@ -82,7 +82,8 @@ def test_csv_exports_show_typed_formulas_as_text(tmp_path: Path, smtp: SmtpRecei
     made = duban("report", "test-campaign", "--out", str(out), "--latest", "--no-send")
     assert made.returncode == 0, made.stderr
     statistics = _csv((out / "test-campaign-statistics.csv").read_text(encoding="utf-8-sig"))
-    names = {row[0]: row[1] for row in statistics[1:]}
+    code, name = statistics[0].index("单位代码"), statistics[0].index("单位名称")
+    names = {row[code]: row[name] for row in statistics[1:]}
     _shown_as_text(names["a"], FORMULAS["name"])
     assert names["b"] == "b局"
 

@@ -193,7 +193,7 @@ def test_a_report_skips_a_stored_bomb_and_decodes_large_pictures_within_its_budg
     # The Word document: the chart and the two large pictures, shrunk; the bomb listed only.
     doc = Document(str(out / f"{SLUG}-report.docx"))
     texts = [p.text for p in doc.paragraphs]
-    assert "附件：gaj现场照片.png" in texts
+    assert "报送材料：gaj现场照片.png" in texts  # named, not embedded
     assert len(doc.inline_shapes) == 3
     # The HTML page shows the two large pictures and names the bomb without showing it.
     html = (out / f"{SLUG}-report.html").read_text(encoding="utf-8")

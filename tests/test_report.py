@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import text
 
 from config.clock import parse_instant
@@ -54,16 +55,25 @@ def test_the_report_counts_what_the_database_holds() -> None:
     f = report.figures
     assert (f.units, f.on_time, f.late, f.missing, f.returned_and_revised) == (18, 2, 1, 15, 1)
     with get_engine().connect() as conn:
-        kinds = conn.execute(
-            text("SELECT kind FROM notification WHERE state = 'sent' AND kind LIKE '%@%'")
-        ).scalars()
-        sent = Counter(kind.split("@")[0] for kind in kinds)
-    assert f.reminders_sent == sent["reminder"] + sent["urgent"] > 0
-    assert f.escalations_sent == sent["overdue"] + sent["escalation"] > 0
+        rows = conn.execute(
+            text(
+                "SELECT kind, recipient FROM notification WHERE state = 'sent' AND kind LIKE '%@%'"
+            )
+        ).all()
+    to_units = Counter(k.split("@")[0] for k, r in rows if r in ("department", "head"))
+    copies = Counter(r for _, r in rows if r not in ("department", "head"))
+    assert f.reminders_sent == to_units["reminder"] + to_units["urgent"] > 0
+    # 督办 counts messages to units only: copies to the office and reports to the leadership
+    # group are figures of their own.
+    assert f.escalations_sent == to_units["overdue"] + to_units["escalation"] > 0
+    assert (f.copies_to_office, f.reports_to_leaders) == (copies["coordinator"], copies["leaders"])
+    assert f.copies_to_office > 0 and f.reports_to_leaders > 0
 
     units = {u.code: u for u in report.units}
-    assert [u.code for u in report.units] == sorted(units)
+    listed = [d["code"] for d in yaml.safe_load(DATIAN.read_text("utf-8"))["departments"]]
+    assert [u.code for u in report.units] == listed  # the notice's order
     assert units["scjgj"].summary == "县市场监管局开展了质量月活动。"
+    assert units["scjgj"].headline == "开展了质量月活动"  # its first sentence, without its name
     assert [a["name"] for a in units["scjgj"].attachments] == ["scjgj.png"]
     assert (units["gxj"].version, units["gxj"].summary, units["gxj"].revised) == (
         2,
@@ -76,9 +86,11 @@ def test_the_report_counts_what_the_database_holds() -> None:
     latest = {u.code: u for u in collect.fn(SLUG, which="latest", now=at("2021-10-12T09:00")).units}
     assert latest["gaj"].summary == "县公安局迟交的总结。"
 
-    # Never delivered: listed with every reminder and escalation they received.
+    # Never delivered: listed with every reminder and escalation they received, overdue up to
+    # the report's day (30 September to 12 October).
     missing = {u.code: u for u in report.missing}
     assert len(missing) == 15 and "gaj" not in missing
+    assert missing["fgj"].days_late == 12
     assert [label for label, _ in missing["fgj"].messages] == [
         "提醒",
         "催办",
@@ -87,14 +99,14 @@ def test_the_report_counts_what_the_database_holds() -> None:
         "情况报告（领导小组）",
     ]
     # Progress by day, from the first submission to the last.
-    days = dict(report.by_day)
+    days = {day: (on_time, late) for day, on_time, late in report.by_day}
     assert (report.by_day[0][0], report.by_day[-1][0]) == (date(2021, 9, 24), date(2021, 10, 8))
     assert (days[date(2021, 9, 24)], days[date(2021, 9, 28)], days[date(2021, 10, 8)]) == (
-        1,
-        1,
-        1,
+        (1, 0),
+        (1, 0),
+        (0, 1),
     )
-    assert sum(days.values()) == 3
+    assert sum(a + b for a, b in days.values()) == 3
 
     # The report files, read back as a reader would: the HTML's tables and picture, the CSV.
     from html.parser import HTMLParser
@@ -103,7 +115,7 @@ def test_the_report_counts_what_the_database_holds() -> None:
 
     out = Path(os.environ["DUBAN_DATA_DIR"]).parent / "report"
     html = write_html(report, out).read_text(encoding="utf-8")
-    assert "进度报告" in html  # asked by hand before the end: marked as a progress report
+    assert "活动进展情况" in html  # asked by hand before the end: marked as a progress report
 
     class Cells(HTMLParser):
         def __init__(self) -> None:
@@ -129,21 +141,26 @@ def test_the_report_counts_what_the_database_holds() -> None:
     cells = Cells()
     cells.feed(html)
     figures = dict(cells.rows["figures"])
-    assert (figures["参加单位"], figures["逾期报送"], figures["未报送"]) == ("18", "1", "15")
-    units_table = {row[0]: row for row in cells.rows["units"][1:]}
-    assert len(units_table) == 18 and units_table["gaj"][2:] == [
-        "逾期报送",
-        units_table["gaj"][3],
-        "8",
-    ]
+    assert (figures["参加单位（个）"], figures["逾期报送（个）"], figures["未报送（个）"]) == (
+        "18",
+        "1",
+        "15",
+    )
+    units_table = {row[1]: row for row in cells.rows["units"][1:]}
+    assert len(units_table) == 18 and units_table["县公安局"][2:] == ["逾期报送", "10月8日", "8"]
     assert cells.images == ["datian-quality-month-2021-files/" + cells.images[0].split("/")[-1]]
     assert (out / cells.images[0]).read_bytes() == png_bytes(32, 24)
     assert "<svg" in html and "每日报送单位数" in html
 
-    rows = list(csv.reader(write_csv(report, out).open(encoding="utf-8-sig")))
-    assert rows[0][:3] == ["单位代码", "单位名称", "状态"] and len(rows) == 19
-    by_code = {r[0]: r for r in rows[1:]}
-    assert by_code["gxj"][6] == "是" and by_code["gaj"][5] == "8" and by_code["fgj"][2] == "未签收"
+    rows = list(csv.DictReader(write_csv(report, out).open(encoding="utf-8-sig")))
+    assert len(rows) == 18
+    by_code = {r["单位代码"]: r for r in rows}
+    assert by_code["gxj"]["退回修改后重报"] == "是" and by_code["fgj"]["状态"] == "未签收"
+    assert (by_code["gaj"]["首次报送日期"], by_code["gaj"]["首次报送时间"]) == (
+        "2021-10-08",
+        "15:00",
+    )
+    assert by_code["gaj"]["逾期天数"] == "8" and by_code["fgj"]["逾期天数"] == "12"
 
     # The Word document: its sections, its tables' rows and figures, the embedded pictures.
     from docx import Document
@@ -154,26 +171,29 @@ def test_the_report_counts_what_the_database_holds() -> None:
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert headings == [
         "一、总体情况",
-        "二、各单位报送情况",
-        "三、各单位活动总结",
-        "1. 县工信局",
-        "2. 县市场监管局",
-        "附：未报送单位及所受提醒",
+        "二、各单位开展情况",
+        "（一）县工信局：修改稿：开展活动12场",
+        "（二）县市场监管局：开展了质量月活动",
+        "附件1",
+        "附件2",
     ]
     figures_table, units_doc, missing_doc = doc.tables
     assert {r.cells[0].text: r.cells[1].text for r in figures_table.rows[1:]} == {
-        "参加单位": "18",
-        "按时报送": "2",
-        "逾期报送": "1",
-        "未报送": "15",
-        "退回修改后重报": "1",
-        "发出提醒、催办": str(f.reminders_sent),
-        "发出督办": str(f.escalations_sent),
+        "参加单位（个）": "18",
+        "按时报送（个）": "2",
+        "逾期报送（个）": "1",
+        "未报送（个）": "15",
+        "退回修改后重报（个）": "1",
+        "向单位发出提醒、催办（次）": str(f.reminders_sent),
+        "向单位发出督办（次）": str(f.escalations_sent),
+        "逾期未报抄送本办（次）": str(f.copies_to_office),
+        "向领导小组报告（次）": str(f.reports_to_leaders),
     }
     assert len(units_doc.rows) == 19 and len(missing_doc.rows) == 16
     texts = [p.text for p in doc.paragraphs]
     assert "修改稿：开展活动12场。" in texts and "县市场监管局开展了质量月活动。" in texts
-    assert any(t.startswith("进度报告") for t in texts)
+    assert texts[0] == "大田县2021年“质量月”活动进展情况"
+    assert texts[1].startswith("（截至2021年10月12日")
     # The chart and 县市场监管局's picture are embedded.
     assert len(doc.inline_shapes) == 2
     body_font = doc.styles["Normal"].element.rPr.rFonts.get(

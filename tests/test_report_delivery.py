@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
@@ -72,20 +73,24 @@ def test_the_report_reaches_the_coordinator_once_with_the_word_document(
     mails = smtp.to(COORDINATOR)
     assert len(mails) == 1
     mail = mails[0]
-    assert mail.subject == "【进度报告】大田县2021年“质量月”活动"
+    assert mail.subject == "【进展情况】大田县2021年“质量月”活动"
     assert "18个参加单位中，按时报送1个，逾期报送0个，未报送17个" in mail.body
-    assert "附件：大田县2021年“质量月”活动进度报告.docx" in mail.body
+    assert "附件：大田县2021年“质量月”活动进展情况.docx" in mail.body
+    # The report is downloaded from the dashboard; no path on the server is given away.
+    public = get_settings().public_url.rstrip("/")
+    assert f"报告（Word）在工作台下载：{public}/c/{SLUG}/report.docx" in mail.body
+    assert str(get_settings().data_dir) not in mail.body
     name, data = _document(mail.message)
-    assert name == "大田县2021年“质量月”活动进度报告.docx"
+    assert name == "大田县2021年“质量月”活动进展情况.docx"
     paragraphs = _paragraphs(data)
-    assert paragraphs[0] == "大田县2021年“质量月”活动总结报告"
+    assert paragraphs[0] == "大田县2021年“质量月”活动进展情况"
     # The first run's document: the second one, the same report, was not sent.
-    assert any(p.startswith("进度报告：截至2021年9月26日") and "10:00" in p for p in paragraphs)
+    assert paragraphs[1].startswith("（截至2021年9月26日")
     assert "县市场监管局开展了质量月活动。" in paragraphs
 
     posts = http.to("ok/zlb")
     assert len(posts) == 1
-    assert posts[0]["title"] == "【进度报告】大田县2021年“质量月”活动"
+    assert posts[0]["title"] == "【进展情况】大田县2021年“质量月”活动"
     (attached,) = posts[0]["attachments"]
     assert attached["filename"] == name
     assert "县市场监管局开展了质量月活动。" in _paragraphs(base64.b64decode(attached["base64"]))
@@ -131,7 +136,7 @@ def test_without_a_relay_the_report_goes_to_the_outbox_with_its_document(
     message = BytesParser(policy=default_policy).parsebytes(eml.read_bytes())
     assert message["To"] == COORDINATOR
     name, data = _document(message)  # type: ignore[arg-type]
-    assert name.endswith("进度报告.docx") and _paragraphs(data)[0].endswith("总结报告")
+    assert name.endswith("进展情况.docx") and _paragraphs(data)[0].endswith("进展情况")
     again = report_flow(SLUG, now=at("2021-09-14T11:00"))
     assert again.sent is not None and again.sent.outbox == []
     assert len(list(eml.parent.glob("report-*.eml"))) == 1
@@ -236,7 +241,7 @@ def test_a_delivery_left_planned_by_a_stopped_sender_is_sent_later_and_one_given
 
     assert soon.report_retries == [] and [r.sent for r in later.report_retries] == [1]
     (mail,) = smtp.to(COORDINATOR)
-    assert mail.subject == "【进度报告】大田县2021年“质量月”活动"
+    assert mail.subject == "【进展情况】大田县2021年“质量月”活动"
 
     with get_engine().begin() as conn:
         conn.execute(text("UPDATE reportdelivery SET state = 'failed', attempts = 8"))
@@ -283,3 +288,89 @@ def test_one_campaigns_failing_report_stops_neither_the_pass_nor_the_others_repo
     (mail,) = smtp.to("office@county.test")
     assert mail.subject == "【总结报告】测试“质量月”活动"
     assert len(smtp.to("h-office@county.test")) == 1
+
+
+def test_a_units_headline_from_its_link_page_heads_its_section_and_the_dashboard_serves_it(
+    tmp_path: Path, smtp: SmtpReceiver
+) -> None:
+    import httpx
+
+    from tests.web_helpers import (
+        OFFICE,
+        SERVER_NOW,
+        Dashboard,
+        Department,
+        coordinator_account,
+        form_fields,
+        launch_units,
+    )
+    from tests.web_server import web_server
+
+    names = {"a": "县市场监管局", "b": "县发改局"}
+    _, tokens = launch_units(tmp_path, smtp, ["a", "b"], names=names)
+    coordinator_account()
+    with web_server(DUBAN_NOW=SERVER_NOW) as base:
+        a, b = Department(base, tokens["a"]), Department(base, tokens["b"])
+        page = a.page().text
+        assert 'name="headline"' in page  # the optional 标题 field
+        summary = "本局于9月开展质量提升专项行动，检查企业40家。同时开展宣传。"
+        assert a.submit(summary, headline="  开展质量提升专项行动\n检查企业40家 ").is_redirect
+        assert b.submit("县发改局将质量工作纳入年度考核，召开专题会议2次。").is_redirect
+
+        # The coordinator's notes for the report, written on the dashboard.
+        desk = Dashboard(base)
+        notes = desk.page("/c/test-campaign/report")
+        fields = form_fields(notes, "/c/test-campaign/report")
+        refused = desk.client.post("/c/test-campaign/report", data={"problems": "无令牌"})
+        assert refused.status_code == 403
+        saved = desk.client.post(
+            "/c/test-campaign/report",
+            data={
+                **fields,
+                "commended": ["a", "no-such-unit"],
+                "problems": "个别单位报送材料不全。\r\n\r\n图片说明不够具体。",
+                "next_steps": "",
+            },
+        )
+        assert saved.status_code == 303
+        assert 'value="a" checked' in desk.page("/c/test-campaign/report")
+
+        made = report_flow("test-campaign", which="latest", now=parse_instant(SERVER_NOW))
+        assert made.sent is not None and made.sent.sent == 1
+        (mail,) = [m for m in smtp.to(OFFICE) if m.subject.startswith("【进展情况】")]
+        _, attached = _document(mail.message)
+        headings = [
+            p.text for p in Document(io.BytesIO(attached)).paragraphs if p.style.name == "Heading 2"
+        ]
+        # The unit's own headline, on one line; else the first sentence, without the name.
+        assert headings == [
+            "（一）县市场监管局：开展质量提升专项行动 检查企业40家",
+            "（二）县发改局：将质量工作纳入年度考核，召开专题会议2次",
+        ]
+        # The notes after the units' sections, numbered on; 下一步工作 left empty, left out.
+        texts = [p.text for p in Document(io.BytesIO(attached)).paragraphs]
+        start = texts.index("三、表扬单位")
+        assert texts[start : start + 5] == [
+            "三、表扬单位",
+            "县市场监管局工作扎实、成效明显，予以表扬。",
+            "四、存在的问题",
+            "个别单位报送材料不全。",
+            "图片说明不够具体。",
+        ]
+        assert "五、下一步工作" not in texts
+        link = f"{get_settings().public_url.rstrip('/')}/c/test-campaign/report.docx"
+        assert link in mail.body
+
+        assert 'id="report-download"' in desk.page("/c/test-campaign")
+        # The dashboard's figures are the report's, from the same computation.
+        table = Document(io.BytesIO(attached)).tables[0]
+        word = [(r.cells[0].text, r.cells[1].text) for r in table.rows[1:]]
+        shown = re.findall(
+            r"<tr><th>([^<]+)</th><td>(\d+)</td></tr>", desk.page("/c/test-campaign/report")
+        )
+        assert shown == word and ("按时报送（个）", "2") in word
+        download = desk.get("/c/test-campaign/report.docx")
+        assert download.status_code == 200 and download.content == attached
+        assert "filename*=utf-8''" in download.headers["content-disposition"]
+        stranger = httpx.get(f"{base}/c/test-campaign/report.docx", follow_redirects=False)
+        assert stranger.status_code in (303, 401) and stranger.content != attached

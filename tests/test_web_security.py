@@ -547,6 +547,8 @@ def test_the_dashboard_refuses_whoever_is_not_signed_in(tmp_path: Path, smtp: Sm
                 "/c/test-campaign?status=submitted",
                 "/c/test-campaign/u/a",
                 "/c/test-campaign/export.csv",
+                "/c/test-campaign/report",
+                "/c/test-campaign/report.docx",
                 f"/c/test-campaign/files/{file_id}",
             ):
                 answer = client.get(path, headers=headers)

@@ -212,16 +212,16 @@ class Department:
         summary: str,
         files: list[tuple[str, bytes]] | None = None,
         form_key: str | None = None,
+        headline: str | None = None,
     ) -> httpx.Response:
         key = form_key if form_key is not None else self.form_key()
         parts = [
             ("attachments", (name, data, "application/octet-stream")) for name, data in files or []
         ]
-        return self.client.post(
-            self.url,
-            data={"action": "submit", "form_key": key, "summary": summary},
-            files=parts or None,
-        )
+        data = {"action": "submit", "form_key": key, "summary": summary}
+        if headline is not None:  # the optional 标题 field, as a browser sends it filled in
+            data["headline"] = headline
+        return self.client.post(self.url, data=data, files=parts or None)
 
     def close(self) -> None:
         self.client.close()

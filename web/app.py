@@ -23,7 +23,7 @@ from models.db import serve_requests
 from tasks.link.storage import STALE_PART_S, sweep_parts
 from web import unavailable
 from web.auth import router as auth_router
-from web.dashboard import campaign, campaigns, export, unit
+from web.dashboard import campaign, campaigns, export, report, unit
 from web.department import router as department_router
 from web.deps import LoginRequired
 from web.methods import HeadAndOptions
@@ -50,7 +50,7 @@ def create_app() -> ASGIApp:
     app = FastAPI(title="duban", docs_url=None, redoc_url=None, openapi_url=None, lifespan=upkeep)
     static = Mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.router.routes.append(static)
-    dashboard = (campaigns, campaign, export, unit)
+    dashboard = (campaigns, campaign, export, report, unit)
     routers = (department_router, auth_router, *(page.router for page in dashboard))
     for router in routers:
         app.include_router(router)

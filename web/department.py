@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 from config.clock import now as clock_now
 from tasks.link import policy
 from tasks.link.submission import (
+    HEADLINE_MAX,
     LinkState,
     SubmissionRefused,
     Unit,
@@ -84,6 +85,7 @@ async def link_post(request: Request, token: str) -> Response:
             await run_in_threadpool(acknowledge, unit)
             return RedirectResponse(f"/d/{token}", status_code=303)
         summary = str(form.get("summary") or "")
+        headline = str(form.get("headline") or "")
         # Should the database or the disk fail now, the busy page gives the text back
         # (`web.unavailable`): nothing of it will have been stored.
         request.state.kept_text = summary
@@ -94,10 +96,19 @@ async def link_post(request: Request, token: str) -> Response:
                 uploads.append(Upload(item.filename, head, item.size or 0, item.file))
         try:
             receipt = await run_in_threadpool(
-                submit, unit, str(form.get("form_key") or ""), summary, uploads, limits
+                submit,
+                unit,
+                str(form.get("form_key") or ""),
+                summary,
+                uploads,
+                limits,
+                None,
+                headline,
             )
         except SubmissionRefused as exc:
-            return _page(request, token, unit, error=str(exc), status=400, summary=summary)
+            return _page(
+                request, token, unit, error=str(exc), status=400, summary=summary, headline=headline
+            )
     finally:
         await form.close()  # the spooled temporary files go now, whatever happened
     return RedirectResponse(f"/d/{token}/receipt/{receipt.version}", status_code=303)
@@ -141,6 +152,7 @@ def _page(
     error: str | None = None,
     status: int = 200,
     summary: str | None = None,
+    headline: str | None = None,
 ) -> Response:
     row = unit.row
     versions = history(unit.assignment_id)
@@ -162,6 +174,8 @@ def _page(
         "form_key": secrets.token_urlsafe(24),
         "error": error,
         "summary": summary if summary is not None else (latest["summary"] if latest else ""),
+        "headline": headline if headline is not None else ((latest or {}).get("headline") or ""),
+        "headline_max": HEADLINE_MAX,
     }
     return templates.TemplateResponse(request, "link.html", context, status_code=status)
 

@@ -37,6 +37,7 @@ from models.tables import (
     LinkToken,
     Notification,
     ReportDelivery,
+    ReportNotes,
     SignInFailures,
     Submission,
 )
@@ -57,6 +58,7 @@ SESSION: Table = CoordinatorSession.__table__  # type: ignore[attr-defined]
 SIGN_IN_FAILURES: Table = SignInFailures.__table__  # type: ignore[attr-defined]
 REPORT: Table = CampaignReport.__table__  # type: ignore[attr-defined]
 REPORT_DELIVERY: Table = ReportDelivery.__table__  # type: ignore[attr-defined]
+REPORT_NOTES: Table = ReportNotes.__table__  # type: ignore[attr-defined]
 
 
 # SQLite allows 32,766 bound variables per statement; stay well below it.

@@ -147,6 +147,9 @@ def _dashboard_query(status: str | None, sort: str, descending: bool, paged: boo
     columns = {
         "due": [ASSIGNMENT.c.settled, ASSIGNMENT.c.due_at],
         "code": [DEPARTMENT.c.code],
+        # The campaign file's order, as the notice lists its units: departments are stored
+        # in that order at launch (one added later comes last).
+        "file": [DEPARTMENT.c.id],
         "name": [DEPARTMENT.c.name],
         "status": [ASSIGNMENT.c.status, ASSIGNMENT.c.late],
         "submitted": [ASSIGNMENT.c.submitted_at],

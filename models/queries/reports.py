@@ -19,7 +19,9 @@ from models.queries._sql import (
     NOTIFICATION,
     REPORT,
     REPORT_DELIVERY,
+    REPORT_NOTES,
     SUBMISSION,
+    _insert,
     _insert_new,
     _utc,
 )
@@ -128,6 +130,32 @@ def report_of(conn: Connection, report_id: int) -> dict[str, Any]:
         .where(REPORT.c.id == report_id)
     )
     return _utc(dict(conn.execute(query).mappings().one()))
+
+
+def latest_report(conn: Connection, campaign_id: int) -> dict[str, Any] | None:
+    """The campaign's newest report (its Word file and the name it is offered under)."""
+    query = (
+        select(REPORT.c.id, REPORT.c.document, REPORT.c.document_name, REPORT.c.made_at)
+        .where(REPORT.c.campaign_id == campaign_id)
+        .order_by(REPORT.c.id.desc())
+        .limit(1)
+    )
+    row = conn.execute(query).mappings().first()
+    return _utc(dict(row)) if row else None
+
+
+def report_notes(conn: Connection, campaign_id: int) -> dict[str, Any] | None:
+    """The coordinator's notes for the campaign's report (问题, 下一步, 表扬), if written."""
+    query = select(REPORT_NOTES).where(REPORT_NOTES.c.campaign_id == campaign_id)
+    row = conn.execute(query).mappings().first()
+    return _utc(dict(row)) if row else None
+
+
+def save_report_notes(conn: Connection, values: dict[str, Any]) -> None:
+    """The notes as the coordinator's form sent them, replacing those saved before."""
+    stmt = _insert(conn, REPORT_NOTES).values(**values)
+    keep = {k: stmt.excluded[k] for k in values if k != "campaign_id"}
+    conn.execute(stmt.on_conflict_do_update(index_elements=["campaign_id"], set_=keep))
 
 
 def final_report_made(conn: Connection, campaign_id: int) -> bool:

@@ -23,6 +23,8 @@ from tasks.link.sniffing import check_all, check_pixels
 from tasks.messages.tokens import token_hash
 
 MAX_SUMMARY_CHARS = 50_000
+# A headline is a line of a heading: longer than this is a summary, and the report cuts it.
+HEADLINE_MAX = 60
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -124,8 +126,10 @@ def submit(
     uploads: list[Upload],
     limits: Limits,
     now: datetime | None = None,
+    headline: str = "",
 ) -> Receipt:
-    """Store one version of the unit's summary with its files, or nothing at all.
+    """Store one version of the unit's summary with its files (and its optional headline for
+    the report), or nothing at all.
 
     `form_key` is the random key of the form the department filled in: posting the same form
     again (a double click, a browser retry) returns the first receipt and stores nothing.
@@ -141,6 +145,8 @@ def submit(
     # Control characters (pasted from other programs) are dropped: PostgreSQL refuses NUL
     # in text, and Word documents cannot carry the others.
     summary = _CONTROL.sub("", summary.replace("\r\n", "\n")).strip()
+    # One line, as a heading prints it.
+    headline = " ".join(_CONTROL.sub("", headline).split())[:HEADLINE_MAX]
     names = check_form(summary, uploads, limits)
     row = unit.row
     stored: list[storage.StoredFile] = []
@@ -168,6 +174,7 @@ def submit(
                     "assignment_id": unit.assignment_id,
                     "form_key": form_key,
                     "summary": summary,
+                    "headline": headline or None,
                     "created_at": at,
                     "late": late,
                 },

@@ -1,151 +1,150 @@
-"""The progress chart: units submitting per local day as bars, the deadline's day marked by a
-dashed line. It is laid out once, as shapes (`layout`), and those shapes are written as SVG for
-the HTML page and drawn by Pillow as a PNG for the Word document: both show the same chart."""
+"""The progress chart: units submitting per local day, on time and late in two colours, the
+deadline marked and labelled. Drawn once by matplotlib; the same drawing is saved as a PNG for
+the Word document and as an SVG for the HTML page.
+
+matplotlib (rather than drawing shapes by hand) lays out axes, ticks, labels and the legend,
+and renders CJK text with a font found on the machine: Debian's `fonts-noto-cjk` provides
+Noto Sans CJK SC, which `tests/run` installs where missing."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
-from xml.sax.saxutils import escape
+from functools import cache
 
-from PIL import Image, ImageDraw, ImageFont
+import matplotlib
+from matplotlib import font_manager
 
-from config.clock import local
+# A Figure of its own, not pyplot's: no display nor global state, safe in a flow's threads.
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from config.clock import local, month_day
 from tasks.report.facts import Report
 
-BAR_COLOUR = "#b4232a"
-DEADLINE_COLOUR = "#333"
-AXIS_COLOUR = "#606060"
-FONT_SIZE = 11
-DASH = 4  # the deadline line's dashes and gaps, as SVG's stroke-dasharray="4"
+ON_TIME_COLOUR = "#2f5f8f"
+LATE_COLOUR = "#c0392b"
+DEADLINE_COLOUR = "#333333"
+# The first of these the machine has draws the chart's Chinese text: Noto (fonts-noto-cjk) on
+# Debian, the others as Windows and other Linux machines name theirs.
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Serif CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "SimHei",
+)
+WIDTH_IN, HEIGHT_IN, DPI = 6.3, 2.8, 200  # 16 cm wide on the page, sharp when printed
+
+
+class NoCjkFont(RuntimeError):
+    """No font on the machine draws Chinese: the chart would show boxes instead of words."""
 
 
 @dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    title: str  # the day and its count, shown on hover in the page
+class ChartText:
+    """What the chart says in words: its axis labels, legend and deadline mark. Written into
+    the PNG (as its description) and the SVG (as text), so a reader and a test can check it."""
+
+    labels: list[str]
+
+    @property
+    def description(self) -> str:
+        return "；".join(self.labels)
 
 
-@dataclass(frozen=True)
-class Line:
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    colour: str
-    dashed: bool = False
+@cache
+def cjk_font() -> str:
+    """The family the chart's text is set in."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for family in CJK_FONTS:
+        if family in installed:
+            return family
+    raise NoCjkFont(f"none of {', '.join(CJK_FONTS)} is installed (Debian: fonts-noto-cjk)")
 
 
-@dataclass(frozen=True)
-class Label:
-    x: float
-    y: float  # the text's baseline
-    text: str
-    anchor: Literal["start", "middle"] = "start"
-
-
-Shape = Bar | Line | Label
-
-
-@dataclass(frozen=True)
-class Chart:
-    width: int
-    height: int
-    shapes: list[Shape]  # in drawing order: what comes later is drawn on top
-
-
-def layout(report: Report, width: int = 860, height: int = 240) -> Chart | None:
+def draw(report: Report) -> tuple[Figure, ChartText] | None:
     """The chart of `report.by_day`; None when nothing has been submitted yet."""
     days = report.by_day
     if not days:
         return None
-    top = max(n for _, n in days) or 1
-    step = (width - 40) / len(days)
-    base = height - 30  # the axis: bars stand on it, date labels sit under it
+    font = cjk_font()
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+    axes = figure.add_subplot()
+    xs = list(range(len(days)))
+    on_time = [n for _, n, _ in days]
+    late = [n for _, _, n in days]
+    axes.bar(xs, on_time, color=ON_TIME_COLOUR, width=0.7, label="按时报送")
+    if any(late):
+        axes.bar(xs, late, bottom=on_time, color=LATE_COLOUR, width=0.7, label="逾期报送")
+    top = max(a + b for a, b in zip(on_time, late, strict=True))
+    for x, a, b in zip(xs, on_time, late, strict=True):
+        if a + b:
+            axes.annotate(
+                str(a + b), (x, a + b), xytext=(0, 2), textcoords="offset points",
+                ha="center", va="bottom", fontsize=8, family=font,
+            )  # fmt: skip
     due_day = date.fromordinal(local(report.due_at, report.timezone).toordinal())
-    shapes: list[Shape] = [Line(30, base, width - 10, base, AXIS_COLOUR)]
-    on_top: list[Shape] = []  # the deadline line over the bars, and the date labels
-    for i, (day, n) in enumerate(days):
-        x = 30 + i * step
-        h = (height - 50) * n / top
-        shapes.append(Bar(x, base - h, max(step - 2, 1), h, f"{day.isoformat()}：{n}"))
-        if n:
-            shapes.append(Label(x + step / 2, base - 4 - h, str(n), "middle"))
-        if day == due_day:
-            on_top.append(Line(x + step, 10, x + step, base, DEADLINE_COLOUR, dashed=True))
-        if i == 0 or i == len(days) - 1 or day == due_day:
-            on_top.append(Label(x, height - 12, f"{day.month}/{day.day}"))
-    return Chart(width, height, shapes + on_top)
+    deadline = f"报送截止（{month_day(due_day)}）"
+    for x, (day, _, _) in enumerate(days):
+        if day == due_day:  # the line after the deadline's day: what stands right of it is late
+            axes.axvline(x + 0.5, color=DEADLINE_COLOUR, linestyle="--", linewidth=1)
+            axes.text(
+                x + 0.45, top * 1.18, deadline, ha="right", va="top",
+                fontsize=8, family=font, color=DEADLINE_COLOUR,
+            )  # fmt: skip
+    ticks = _date_ticks([d for d, _, _ in days], due_day)
+    axes.set_xticks([x for x, _ in ticks], [label for _, label in ticks], fontsize=7, family=font)
+    axes.set_xlim(-0.6, len(days) - 0.4)
+    axes.set_ylim(0, top * 1.25)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.tick_params(axis="y", labelsize=7)
+    axes.set_ylabel("报送单位数（个）", fontsize=8, family=font)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(loc="upper left", frameon=False, prop={"family": font, "size": 8})
+    figure.tight_layout()
+    legend = ["按时报送", *(["逾期报送"] if any(late) else [])]
+    words = [label for _, label in ticks] + legend + ["报送单位数（个）", deadline]
+    return figure, ChartText(words)
 
 
-def progress_svg(report: Report) -> str:
-    """The chart as plain SVG, no script, so the page needs nothing from the network."""
-    chart = layout(report)
-    return to_svg(chart) if chart else ""
+def _date_ticks(days: list[date], due_day: date) -> list[tuple[int, str]]:
+    """A label under every day while they fit (about 16), else under every few days, the first,
+    last and deadline days always (a regular label too close to one of those is left out); the
+    month written on the first and where it changes (「9月24日」, 「25日」, …, 「10月1日」)."""
+    step = max(1, -(-len(days) // 16))
+    kept = {0, len(days) - 1} | {i for i, d in enumerate(days) if d == due_day}
+    regular = {i for i in range(0, len(days), step) if all(abs(i - k) >= step for k in kept)}
+    ticks, shown_month = [], None
+    for i in sorted(kept | regular):
+        day = days[i]
+        ticks.append((i, month_day(day) if day.month != shown_month else f"{day.day}日"))
+        shown_month = day.month
+    return ticks
 
 
 def progress_png(report: Report) -> bytes:
-    """The chart as a PNG for the Word document."""
-    chart = layout(report)
-    return to_png(chart) if chart else b""
-
-
-def to_svg(chart: Chart) -> str:
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{chart.width}" height="{chart.height}" '
-        f'role="img" aria-label="每日报送单位数">'
-    ]
-    for s in chart.shapes:
-        if isinstance(s, Bar):
-            parts.append(
-                f'<rect x="{s.x:.1f}" y="{s.y:.1f}" width="{s.width:.1f}" height="{s.height:.1f}" '
-                f'fill="{BAR_COLOUR}"><title>{escape(s.title)}</title></rect>'
-            )
-        elif isinstance(s, Line):
-            dash = f' stroke-dasharray="{DASH}"' if s.dashed else ""
-            parts.append(
-                f'<line x1="{s.x1:.1f}" x2="{s.x2:.1f}" y1="{s.y1:.1f}" y2="{s.y2:.1f}" '
-                f'stroke="{s.colour}"{dash}/>'
-            )
-        else:
-            anchor = ' text-anchor="middle"' if s.anchor == "middle" else ""
-            parts.append(
-                f'<text x="{s.x:.1f}" y="{s.y:.1f}" font-size="{FONT_SIZE}"{anchor}>'
-                f"{escape(s.text)}</text>"
-            )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def to_png(chart: Chart) -> bytes:
-    image = Image.new("RGB", (chart.width, chart.height), "white")
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(FONT_SIZE)
-    for s in chart.shapes:
-        if isinstance(s, Bar):
-            if s.height > 0:  # an empty day has no bar (Pillow would draw a 1-pixel line)
-                right, bottom = s.x + s.width - 1, s.y + s.height
-                draw.rectangle((s.x, s.y, right, bottom), fill=BAR_COLOUR)
-        elif isinstance(s, Line):
-            for y1, y2 in _dashes(s.y1, s.y2) if s.dashed else [(s.y1, s.y2)]:
-                draw.line([(s.x1, y1), (s.x2, y2)], fill=s.colour)
-        else:
-            anchor = "ms" if s.anchor == "middle" else "ls"  # on the baseline, as in SVG
-            draw.text((s.x, s.y), s.text, fill="black", font=font, anchor=anchor)
+    """The chart as a PNG for the Word document, its words in the PNG's description."""
+    drawn = draw(report)
+    if drawn is None:
+        return b""
+    figure, text = drawn
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
+    figure.savefig(out, format="png", metadata={"Description": text.description})
     return out.getvalue()
 
 
-def _dashes(y1: float, y2: float) -> list[tuple[float, float]]:
-    """A vertical dashed line's pieces (from, to): DASH drawn, DASH left out, as in SVG."""
-    pieces, y = [], y1
-    while y < y2:
-        pieces.append((y, min(y + DASH, y2)))
-        y += 2 * DASH
-    return pieces
+def progress_svg(report: Report) -> str:
+    """The chart as SVG for the HTML page: plain markup, no script, its words kept as text
+    (the page names CJK fonts) so they can be found and copied."""
+    drawn = draw(report)
+    if drawn is None:
+        return ""
+    figure, _ = drawn
+    out = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        figure.savefig(out, format="svg", metadata={"Title": "每日报送单位数"})
+    svg = out.getvalue()
+    return svg[svg.index("<svg") :]  # the page embeds the element, not an XML document

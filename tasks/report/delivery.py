@@ -26,7 +26,6 @@ from sqlalchemy.exc import DBAPIError
 
 from config.campaign.channels import redact
 from config.campaign.schema import CampaignSettings
-from config.clock import format_local
 from config.private_files import open_private, private_folder
 from config.settings import get_settings
 from models import queries as q
@@ -36,8 +35,12 @@ from tasks.messages.deliver import Delivery, deliver, takes_attachments
 from tasks.messages.outbox import FileToSend
 from tasks.messages.rate_limits import NoTurn, cap_of, wait_turn
 from tasks.messages.render import Message, text_template
+from tasks.report import wording
 from tasks.report.facts import Report
 
+# Where the dashboard offers a campaign's latest report (`web.dashboard.report`); the mail
+# links to it, never to a path on the server.
+REPORT_PATH = "/c/{slug}/report.docx"
 # Characters Windows and mail clients refuse in a file name.
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -78,20 +81,18 @@ def document_name(report: Report) -> str:
     return _UNSAFE_NAME.sub("", f"{report.title}{report.kind}")[:120] + ".docx"
 
 
-def report_message(report: Report, folder: Path) -> Message:
-    spec, tz = report.spec, report.timezone
+def report_message(report: Report) -> Message:
+    spec = report.spec
     public = get_settings().public_url.rstrip("/")
     body = text_template("report_mail.txt.j2").render(
         office=_office(spec),
-        title=report.title,
-        kind=report.kind,
-        as_of=format_local(report.generated_at, tz),
-        f=report.figures,
+        title=wording.title(report),
+        overview=wording.overview(report),
         missing=_listed([u.name for u in report.missing]),
         final=report.final,
         dashboard=f"{public}/c/{report.slug}",
+        download=public + REPORT_PATH.format(slug=report.slug),
     )
-    body += f"\n报告文件（Word、网页、统计表）存于：{folder.resolve()}"
     return Message(f"【{report.kind}】{report.title}", body)
 
 
@@ -118,7 +119,7 @@ def _kept_copy(report: Report, document: Path, digest: str) -> Path:
 def record_report(report: Report, files: list[Path], now: datetime) -> int:
     """The report's row and one planned delivery per coordinator channel."""
     document = files[0]
-    message = report_message(report, document.parent)
+    message = report_message(report)
     channels = report.spec.contacts()["coordinator"]
     digest = digest_of(report)
     kept = _kept_copy(report, document, digest)
@@ -208,7 +209,7 @@ def _send(made: dict[str, Any], channel: str, name: str) -> Delivery:
     body, attach = str(made["body"]), None
     size = document.stat().st_size
     if size > get_settings().mail_attach_max_mb * 1024 * 1024:
-        body += f"\n报告文件较大（{size / 1024 / 1024:.1f} MB），未随信附送，请到上述位置取阅。"
+        body += f"\n报告文件较大（{size / 1024 / 1024:.1f} MB），未随信附送，请从上述工作台下载。"
     elif takes_attachments(channel):
         attach = FileToSend(document, str(made["document_name"]))
         body += f"\n附件：{attach.name}"

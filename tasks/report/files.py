@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from config.clock import format_local
 from config.settings import get_settings
 from tasks.overdue import artifact_key
-from tasks.report import docx, html_csv
+from tasks.report import docx, html_csv, wording
 from tasks.report.facts import Report
 
 
@@ -30,15 +30,14 @@ def write_files(report: Report, out: str | None = None) -> list[Path]:
 @task(name="publish-report", cache_policy=NO_CACHE)
 def publish_report(report: Report, files: list[Path]) -> None:
     """The figures and where the files are, as a Prefect markdown artifact."""
-    f = report.figures
+    rows = wording.figure_rows(report)
     lines = [
-        f"# {report.title}{report.kind}",
+        f"# {wording.title(report)}",
         f"截至{format_local(report.generated_at, report.timezone)}",
         "",
-        "| 参加单位 | 按时报送 | 逾期报送 | 未报送 | 退回修改后重报 | 提醒、催办 | 督办 |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-        f"| {f.units} | {f.on_time} | {f.late} | {f.missing} | {f.returned_and_revised} "
-        f"| {f.reminders_sent} | {f.escalations_sent} |",
+        "| " + " | ".join(label for label, _ in rows) + " |",
+        "| " + " | ".join("---" for _ in rows) + " |",
+        "| " + " | ".join(str(value) for _, value in rows) + " |",
         "",
         *(f"- `{path}`" for path in files),
     ]

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
-from config.clock import format_local, local, month_day
+from config.clock import local, month_day
 from config.private_files import open_private, private_folder, write_private
 from tasks.imaging import over_cap
 from tasks.link.names import extension
 from tasks.link.policy import BROWSER_PICTURES
 from tasks.link.storage import path_of
 from tasks.messages.labels import STATUS_LABELS
-from tasks.messages.render import format_deadline, period_text
+from tasks.report import wording
 from tasks.report.chart import progress_svg
 from tasks.report.facts import Report
 from tasks.spreadsheet import SafeWriter
@@ -56,16 +56,20 @@ def write_html(report: Report, out_dir: Path) -> Path:
         units.append(shown)
     html = _template().render(
         r=_with_attachments(report, units),
-        f=report.figures,
-        generated=format_local(report.generated_at, tz),
-        deadline=format_deadline(report.due_at, tz),
-        period=period_text(report.spec),
+        title=wording.title(report),
+        as_of=wording.as_of(report),
+        opening=wording.opening(report),
+        overview=wording.overview(report),
+        dated=wording.dated(report),
+        heading=wording.unit_heading,
+        closing=wording.closing_sections(report),
+        figures=wording.figure_rows(report),
+        sent=lambda unit: wording.messages_text(unit, tz),
         labels=STATUS_LABELS,
-        times={
-            u.code: format_local(u.submitted_at, tz) if u.submitted_at else "未报送"
+        times=[
+            month_day(local(u.submitted_at, tz)) if u.submitted_at else "未报送"
             for u in report.units
-        },
-        brief=lambda moment: month_day(local(moment, tz)),
+        ],
         chart=progress_svg(report),
     )
     path = out_dir / f"{report.slug}-report.html"
@@ -86,40 +90,56 @@ def _place(source: Path, target: Path) -> None:
 
 
 def write_csv(report: Report, out_dir: Path) -> Path:
-    """One row per unit; UTF-8 with a BOM so that Excel opens it as such."""
+    """One row per unit, in the notice's order; UTF-8 with a BOM so that Excel opens it as
+    such. Dates (`2021-09-30`) and times (`23:59`) in their own ISO columns, local to the
+    campaign, so that a spreadsheet sorts and filters them; days overdue of a unit that never
+    delivered are counted to the report's time."""
     private_folder(out_dir)
     path = out_dir / f"{report.slug}-statistics.csv"
     tz = report.timezone
     with open_private(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = SafeWriter(handle)
-        writer.writerow(
-            [
-                "单位代码",
-                "单位名称",
-                "状态",
-                "截止时间",
-                "首次提交时间",
-                "逾期天数",
-                "退回修改后重报",
-                "提醒与督办次数",
-                "附件数",
-            ]
-        )
-        for u in report.units:
+        writer.writerow(CSV_HEADER)
+        for number, u in enumerate(report.units, start=1):
+            due = local(u.due_at, tz)
+            first = local(u.submitted_at, tz) if u.submitted_at else None
             writer.writerow(
                 [
+                    number,
                     u.code,
                     u.name,
                     STATUS_LABELS[u.status],
-                    format_local(u.due_at, tz),
-                    format_local(u.submitted_at, tz) if u.submitted_at else "",
+                    due.date().isoformat(),
+                    f"{due:%H:%M}",
+                    first.date().isoformat() if first else "",
+                    f"{first:%H:%M}" if first else "",
                     u.days_late,
                     "是" if u.revised else "否",
                     len(u.messages),
                     len(u.attachments),
+                    u.headline,
+                    len(u.summary) if u.summary is not None else "",
                 ]
             )
     return path
+
+
+CSV_HEADER = [
+    "序号",
+    "单位代码",
+    "单位名称",
+    "状态",
+    "截止日期",
+    "截止时间",
+    "首次报送日期",
+    "首次报送时间",
+    "逾期天数",
+    "退回修改后重报",
+    "提醒与督办次数",
+    "附件数",
+    "标题",
+    "总结字数",
+]
 
 
 def _with_attachments(report: Report, units: list[list[dict[str, object]]]) -> Report:

@@ -24,16 +24,16 @@ PICTURE_WORKERS = min(4, os.cpu_count() or 1)
 _log = logging.getLogger("duban.report")
 
 
-def shrunk(units: list[ReportUnit]) -> list[list[bytes]]:
-    """Each unit's pictures, ready to embed, made by PICTURE_WORKERS threads at once (Pillow
-    lets go of the GIL while it decodes and encodes). All before the document is written, not
-    alongside it: python-docx's XML calls let go of the GIL too, and then waited for a picture
-    thread to hand it back, which cost more than the threads saved."""
+def shrunk(units: list[ReportUnit]) -> list[list[tuple[str, bytes]]]:
+    """Each unit's pictures (name, bytes), ready to embed, made by PICTURE_WORKERS threads at
+    once (Pillow lets go of the GIL while it decodes and encodes). All before the document is
+    written, not alongside it: python-docx's XML calls let go of the GIL too, and then waited
+    for a picture thread to hand it back, which cost more than the threads saved."""
     with ThreadPoolExecutor(PICTURE_WORKERS, thread_name_prefix="report-pictures") as pool:
         return list(pool.map(_unit_pictures, units))
 
 
-def _unit_pictures(unit: ReportUnit) -> list[bytes]:
+def _unit_pictures(unit: ReportUnit) -> list[tuple[str, bytes]]:
     """What to embed of one unit's attachments: its pictures, ready for the document. One
     that is too large or damaged stays listed as a file, and the log says why."""
     blobs = []
@@ -42,7 +42,7 @@ def _unit_pictures(unit: ReportUnit) -> list[bytes]:
         if extension(name) not in WORD_PICTURES:
             continue
         try:
-            blobs.append(shrink(path_of(attachment["relpath"]), name, MAX_SIDE_PX))
+            blobs.append((name, shrink(path_of(attachment["relpath"]), name, MAX_SIDE_PX)))
         except PictureTooLarge as exc:
             _log.warning("%s: picture %r not embedded: %s", unit.code, name, exc)
         except Exception as exc:  # Pillow raises many kinds for a damaged or missing picture

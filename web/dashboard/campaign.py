@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from config.clock import now as clock_now
 from models import queries as q
 from models.db import get_engine
+from tasks.report.delivery import REPORT_PATH
 from web.dashboard.rows import PAGE_SIZE, View, campaign_or_404, listed
 from web.deps import PageNumber, Session, SignedInInline
 from web.pages import templates
@@ -52,6 +53,7 @@ def campaign_page(
         page = min(max(page, 1), pages)
         rows = view.rows(conn, found["id"], now, (page - 1) * PAGE_SIZE, PAGE_SIZE)
         ledgers = q.message_summaries(conn, [r["assignment_id"] for r in rows])
+        made = q.latest_report(conn, found["id"])
     return templates.TemplateResponse(
         request,
         "campaign.html",
@@ -70,5 +72,6 @@ def campaign_page(
             "link": lambda **change: f"/c/{slug}" + view.query(**change),
             # The file lists what the page lists, in the page's order.
             "export": f"/c/{slug}/export.csv" + view.query(page=None),
+            "report": REPORT_PATH.format(slug=slug) if made else None,
         },
     )
