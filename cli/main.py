@@ -19,7 +19,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # The temporary server a command starts logs its own shutdown races as tracebacks ("Error
 # flushing 1 events"); a failure that matters reaches the command as an error of its own.
-os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+# Its `prefect.server` logger only: PREFECT_SERVER_LOGGING_LEVEL would also silence uvicorn's,
+# and with it `duban web`'s record of a request that failed.
+os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_SERVER_LEVEL", "CRITICAL")
 
 from cli import (
     campaigns,

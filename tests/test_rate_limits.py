@@ -46,7 +46,7 @@ def test_two_launches_at_once_keep_to_a_shared_bots_cap(tmp_path: Path, http: Ht
 
     assert [run.returncode for run in runs] == [0, 0], outputs
     # Both processes sent some: the cap held across them, not within one.
-    sent = [int(re.search(r"(\d+) sent", out).group(1)) for out in outputs]  # type: ignore[union-attr]
+    sent = [int(re.search(r"发出(\d+)条", out).group(1)) for out in outputs]  # type: ignore[union-attr]
     assert sum(sent) == 12 and min(sent) > 0, outputs
     posts = http.to("ok/group-bot")
     units = Counter(p["message"].split("：", 1)[0] for p in posts)
@@ -77,7 +77,7 @@ def test_caps_by_channel_kind_with_defaults_for_chat_bots() -> None:
     ("limits", "message"),
     [
         ({"DingTalk!": 20}, "'DingTalk!' is not a channel kind"),
-        ({"dingtalk": 0}, "greater than or equal to 1"),
+        ({"dingtalk": 0}, "「0」太小：应不小于1"),
         ({"dingtalkk": 5}, "'dingtalkk' is not a channel kind"),
     ],
 )

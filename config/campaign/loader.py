@@ -198,8 +198,10 @@ SCHEMA_WORDS = {
     "string_too_long": "太长",
     "too_short": "至少要有一项",
     "too_long": "项数太多",
-    "greater_than_equal": "太小",
-    "less_than_equal": "太大",
+    "greater_than_equal": "太小：应不小于{ge}",
+    "less_than_equal": "太大：应不大于{le}",
+    "greater_than": "太小：应大于{gt}",
+    "less_than": "太大：应小于{lt}",
     "literal_error": "不是可选的值之一",
 }
 
@@ -213,6 +215,8 @@ def _schema_message(err: Any, loc: Loc) -> str:
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     message = SCHEMA_WORDS.get(kind, err["msg"])
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        message = message.format(**err.get("ctx", {}))
     if loc == ("slug",) and kind == "string_pattern_mismatch":
         message += "：只能用小写字母、数字和短横线，以字母开头（如 datian-2021）"
     elif kind == "string_pattern_mismatch":
