@@ -31,6 +31,7 @@ def email_address(entry: str) -> str | None:
     return match.group(1) if match else None
 
 
+@lru_cache(maxsize=4096)
 def canonical(entry: str) -> str:
     """The entry as duban sends to it: a bot's own webhook URL becomes the bot's address."""
     entry = entry.strip()

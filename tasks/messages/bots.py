@@ -35,11 +35,8 @@ TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 # The platforms' answer codes, by what can be done about them (their documentation:
 # DingTalk 自定义机器人 errcode, WeCom 群机器人 全局错误码, Feishu 自定义机器人 code).
-RETRY_CODES = {
-    "dingtalk": {130101, 660026},  # sending too fast (20 a minute per bot)
-    "wecombot": {45009, 45033},  # API frequency / concurrency limit
-    "feishu": {11232, 9499},  # frequency limit
-}
+# Any other code (the rate limits, DingTalk 130101/660026, WeCom 45009/45033, Feishu
+# 11232/9499, and codes not known here) is a failure the backoff tries again.
 MISCONFIGURED_CODES = {
     # keyword / signature / IP allow-list mismatch; token missing, bad or the bot disabled
     "dingtalk": {310000, 300001, 300005, 400013, 400101, 400102},
