@@ -29,7 +29,7 @@ SPEC = CampaignSettings.stored(
 DUE = datetime(2021, 9, 30, 9, 0, tzinfo=UTC)
 
 
-def overdue_notice(now: datetime) -> str:
+def overdue_notice(now: datetime, spec: CampaignSettings = SPEC) -> str:
     item = Outgoing(
         notification_id=1,
         kind="overdue@202109301000",
@@ -44,7 +44,7 @@ def overdue_notice(now: datetime) -> str:
         salt=None,
         token_hash=None,
         slug="quality-month",
-        campaign_spec=SPEC,
+        campaign_spec=spec,
     )
     return render(item, "http://duban.test/d/x", now, WorkCalendar()).body
 
@@ -70,3 +70,15 @@ def test_nothing_is_overdue_until_the_deadline_passes() -> None:
     day_end = end_of_day(DUE.date(), TZ)
     assert days_overdue(day_end, datetime(2021, 9, 30, 15, 0, tzinfo=UTC), TZ) == 0
     assert days_overdue(day_end, datetime(2021, 9, 30, 16, 0, tzinfo=UTC), TZ) == 1
+
+
+def test_a_duban_sets_its_new_limit_in_working_days_or_asks_at_once() -> None:
+    friday = datetime(2021, 10, 8, 1, 0, tzinfo=UTC)  # 09:00 on the first day after the holiday
+    # A rung without `reply_within` asks for delivery at once.
+    assert "请接此通知后立即报送，并书面说明逾期原因" in overdue_notice(friday)
+    # Three working days on: the make-up Saturday 10-9, Monday 10-11, Tuesday 10-12.
+    rung = {"name": "overdue", "days": 0, "wording": "overdue", "reply_within": 3}
+    spec = CampaignSettings.stored({**SPEC.model_dump(mode="json"), "escalation": [rung]})
+    said = overdue_notice(friday, spec)
+    assert "请于2021年10月12日（星期二）24时前报送，并书面说明逾期原因" in said
+    assert "立即" not in said
