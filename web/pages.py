@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from config.clock import days_overdue, format_remaining, to_utc
-from models.queries.delivery import MISCONFIGURED
+from models.queries.delivery import without_mark
 from tasks.messages.labels import STATUS_LABELS, message_label
 from tasks.messages.render import format_deadline
 from web.files import has_thumbnail
@@ -44,10 +44,10 @@ def failure_reason(last_error: str | None, labelled: bool = True) -> str:
     shows the message's state beside it (`labelled=False`)."""
     if not last_error:
         return "原因未记录"
-    if last_error.startswith(MISCONFIGURED):
-        reason = last_error[len(MISCONFIGURED) :]
-        return f"{DELIVERY_LABELS['misconfigured']}：{reason}" if labelled else reason
-    return last_error
+    reason = without_mark(last_error) or ""
+    if labelled and reason != last_error:
+        return f"{DELIVERY_LABELS['misconfigured']}：{reason}"
+    return reason
 
 
 def wall_clock(moment: datetime, timezone: str) -> datetime:
